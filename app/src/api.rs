@@ -1,0 +1,220 @@
+//! Server functions: the browser's typed calls into the store's use-cases. On the server they
+//! run in-process (also while rendering pages); in the browser they are HTTP calls.
+
+use domain::access::PrincipalRef;
+use domain::api::{
+    AddModerators, ContainerPage, ContainerSummary, Me, MediaRoles, Principal, RoomEntry,
+    RoomSettings, SiteSettings,
+};
+use domain::ContainerKind;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use http::request::Parts;
+    use http::StatusCode;
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use store::{Store, Viewer};
+
+    pub fn store() -> Result<Store, ServerFnError> {
+        use_context::<Store>().ok_or_else(|| ServerFnError::new("the store is not provided"))
+    }
+
+    pub fn viewer() -> Option<Viewer> {
+        use_context::<Parts>().and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+    }
+
+    pub fn signed_in() -> Result<Viewer, ServerFnError> {
+        viewer().ok_or_else(|| fail(store::Error::Unauthenticated))
+    }
+
+    /// Turns a refusal into the error the page shows, and gives the page's HTTP response the
+    /// status that names it (pages render in async mode, so the status is not sent yet).
+    pub fn fail(error: store::Error) -> ServerFnError {
+        let status = match &error {
+            store::Error::Unauthenticated | store::Error::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            store::Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            store::Error::NotFound(_) => StatusCode::NOT_FOUND,
+            store::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            store::Error::Unavailable(_) => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(status);
+        }
+        if error.is_internal() {
+            tracing::error!(%error, "server function failed");
+            return ServerFnError::new("something went wrong on the server");
+        }
+        ServerFnError::new(error.to_string())
+    }
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
+    Ok(backend::viewer().map(|viewer| viewer.me))
+}
+
+/// Signs in and sends the browser on to `next` (a local path only).
+#[server(prefix = "/_fn")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::session::{session_cookie, CookiePolicy};
+    let store = backend::store()?;
+    let credentials = domain::api::Credentials { username, password };
+    let (token, _) = store.login(&credentials).await.map_err(backend::fail)?;
+    let policy = use_context::<CookiePolicy>().unwrap_or_default();
+    expect_context::<leptos_axum::ResponseOptions>()
+        .append_header(http::header::SET_COOKIE, session_cookie(&token, policy));
+    leptos_axum::redirect(&crate::local_path_or_home(next.as_deref()));
+    Ok(())
+}
+
+#[server(prefix = "/_fn")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    use crate::session::{expired_session_cookie, CookiePolicy, SessionToken};
+    let token = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<SessionToken>().cloned());
+    if let Some(SessionToken(token)) = token {
+        backend::store()?
+            .logout(&token)
+            .await
+            .map_err(backend::fail)?;
+    }
+    let policy = use_context::<CookiePolicy>().unwrap_or_default();
+    expect_context::<leptos_axum::ResponseOptions>()
+        .append_header(http::header::SET_COOKIE, expired_session_cookie(policy));
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn list_containers() -> Result<Vec<ContainerSummary>, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .list_containers(&viewer)
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn load_container_page(
+    kind: ContainerKind,
+    id: i64,
+) -> Result<ContainerPage, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .container_page(&viewer, kind, id)
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn load_room_settings(container_id: i64) -> Result<RoomSettings, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .room_settings(&viewer, container_id)
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn save_room_settings(
+    container_id: i64,
+    settings: RoomSettings,
+) -> Result<RoomSettings, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .save_room_settings(&viewer, container_id, &settings)
+        .await
+        .map_err(backend::fail)
+}
+
+/// Users and groups whose name contains `query`, groups first, for the moderator pickers.
+#[server(prefix = "/_fn", input = Json)]
+pub async fn search_principals(query: String) -> Result<Vec<Principal>, ServerFnError> {
+    use domain::access::PrincipalKind;
+    backend::signed_in()?;
+    let store = backend::store()?;
+    let groups = store.search_groups(&query).await.map_err(backend::fail)?;
+    let users = store.search_users(&query).await.map_err(backend::fail)?;
+    let named = |kind| {
+        move |n: domain::api::Named| Principal {
+            kind,
+            id: n.id,
+            name: n.name,
+        }
+    };
+    Ok(groups
+        .into_iter()
+        .map(named(PrincipalKind::Group))
+        .chain(users.into_iter().map(named(PrincipalKind::User)))
+        .collect())
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn load_site_settings() -> Result<SiteSettings, ServerFnError> {
+    backend::signed_in()?;
+    backend::store()?
+        .site_settings()
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn save_site_settings(settings: SiteSettings) -> Result<SiteSettings, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .save_site_settings(&viewer, settings)
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn load_media_roles(media_id: i64) -> Result<MediaRoles, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .media_roles(&viewer, media_id)
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn add_media_moderators(
+    media_id: i64,
+    add: AddModerators,
+) -> Result<MediaRoles, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .add_media_moderators(&viewer, media_id, &add)
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn remove_media_moderator(
+    media_id: i64,
+    principal: PrincipalRef,
+) -> Result<MediaRoles, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .remove_media_moderator(&viewer, media_id, principal)
+        .await
+        .map_err(backend::fail)
+}
+
+#[server(prefix = "/_fn", input = Json)]
+pub async fn load_room_entry(container_id: i64) -> Result<RoomEntry, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .room_entry(&viewer, container_id)
+        .await
+        .map_err(backend::fail)
+}

@@ -1,0 +1,13 @@
+//! UI pieces the pages share.
+
+mod feedback;
+mod menu;
+mod picker;
+mod switch;
+mod topbar;
+
+pub use feedback::{error_text, ErrorNotice, Loading, RequireSignIn};
+pub use menu::ActionsMenu;
+pub use picker::PrincipalPicker;
+pub use switch::Switch;
+pub use topbar::TopBar;

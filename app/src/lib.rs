@@ -1,0 +1,116 @@
+#![recursion_limit = "256"]
+//! The Leptos app: server-rendered, then hydrated in the browser.
+
+pub mod api;
+pub mod components;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::api::{get_me, Login, Logout};
+use crate::components::TopBar;
+use crate::pages::*;
+use domain::api::Me;
+use domain::ContainerKind;
+
+pub const PRODUCT_NAME: &str = "Gallery Rooms";
+
+/// The whole HTML document, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in, refreshed whenever someone signs in or out.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub me: Resource<Result<Option<Me>, ServerFnError>>,
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let logout = ServerAction::<Logout>::new();
+    let me = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| get_me(),
+    );
+    provide_context(Session { me, login, logout });
+
+    let gallery = || view! { <ContainerView kind=ContainerKind::Gallery/> };
+    let channel = || view! { <ContainerView kind=ContainerKind::Channel/> };
+    let configure_gallery = || view! { <EditContainer kind=ContainerKind::Gallery/> };
+    let manage_channel = || view! { <EditContainer kind=ContainerKind::Channel/> };
+    view! {
+        <Stylesheet id="leptos" href="/pkg/meetingrooms.css"/>
+        <Title formatter=|title: String| if title.is_empty() { PRODUCT_NAME.to_string() } else { format!("{title} · {PRODUCT_NAME}") }/>
+        <Router>
+            <TopBar/>
+            <main id="main">
+                // Async: data is loaded before the first byte, so a refusal sets the HTTP status.
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/galleries/:id") view=gallery ssr=SsrMode::Async/>
+                    <Route path=path!("/galleries/:id/configure") view=configure_gallery ssr=SsrMode::Async/>
+                    <Route path=path!("/galleries/:id/configure/:tab") view=configure_gallery ssr=SsrMode::Async/>
+                    <Route path=path!("/channels/:id") view=channel ssr=SsrMode::Async/>
+                    <Route path=path!("/channels/:id/manage") view=manage_channel ssr=SsrMode::Async/>
+                    <Route path=path!("/channels/:id/manage/:tab") view=manage_channel ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
+                    <Route path=path!("/media/:id/edit") view=MediaEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/media/:id/edit/:tab") view=MediaEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/settings") view=SiteSettingsPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Where to go after signing in: only paths on this site, never another origin.
+pub fn local_path_or_home(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_never_redirects_off_site() {
+        assert_eq!(local_path_or_home(Some("/galleries/1")), "/galleries/1");
+        assert_eq!(local_path_or_home(Some("//evil.example")), "/");
+        assert_eq!(local_path_or_home(Some("https://evil.example")), "/");
+        assert_eq!(local_path_or_home(Some("/\\evil.example")), "/");
+        assert_eq!(local_path_or_home(None), "/");
+    }
+}

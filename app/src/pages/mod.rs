@@ -1,0 +1,35 @@
+//! One module per page.
+
+mod container;
+mod edit_container;
+mod home;
+mod login;
+mod media_edit;
+mod meeting_room;
+mod not_found;
+mod room;
+mod site_settings;
+
+pub use container::ContainerView;
+pub use edit_container::EditContainer;
+pub use home::HomePage;
+pub use login::LoginPage;
+pub use media_edit::MediaEditPage;
+pub use not_found::NotFound;
+pub use room::RoomPage;
+pub use site_settings::SiteSettingsPage;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// A numeric route parameter; `None` when the URL holds something else.
+fn use_number_param(name: &'static str) -> Memo<Option<i64>> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get(name).and_then(|value| value.parse().ok()))
+}
+
+/// A route parameter as text (e.g. the selected tab).
+fn use_text_param(name: &'static str) -> Memo<Option<String>> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get(name))
+}

@@ -1,0 +1,200 @@
+//! The REST API (JSON). Handlers only translate: the store's use-cases decide.
+
+use app::session::{expired_session_cookie, session_cookie, SessionToken};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use axum::{Extension, Json, Router};
+use domain::access::{PrincipalKind, PrincipalRef};
+use domain::api::{
+    AddModerators, ContainerSummary, Credentials, Me, MediaRoles, Named, RoomSettings, SiteSettings,
+};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::session::CurrentViewer;
+use crate::AppState;
+
+/// No API body needs more; a larger one is refused before it is parsed.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// `Json` whose rejections are our `{code, message}` errors.
+#[derive(FromRequest)]
+#[from_request(via(Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> axum::response::Response {
+        Json(self.0).into_response()
+    }
+}
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+type ApiResult<T> = Result<ApiJson<T>, AppError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/session", post(login).delete(logout))
+        .route("/api/me", get(me))
+        .route("/api/containers", get(containers))
+        .route(
+            "/api/containers/{id}/room",
+            get(room_settings).put(save_room_settings),
+        )
+        .route("/api/users", get(search_users))
+        .route("/api/groups", get(search_groups))
+        .route(
+            "/api/site-settings",
+            get(site_settings).put(save_site_settings),
+        )
+        .route("/api/media/{id}/roles", get(media_roles))
+        .route("/api/media/{id}/moderators", post(add_media_moderators))
+        .route(
+            "/api/media/{id}/moderators/{kind}/{principal_id}",
+            delete(remove_media_moderator),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<impl IntoResponse, AppError> {
+    let (token, me) = state.store.login(&credentials).await?;
+    let cookie = session_cookie(&token, state.cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Json(me)))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    token: Option<Extension<SessionToken>>,
+) -> Result<impl IntoResponse, AppError> {
+    if let Some(Extension(SessionToken(token))) = token {
+        state.store.logout(&token).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, expired_session_cookie(state.cookies))],
+    ))
+}
+
+async fn me(CurrentViewer(viewer): CurrentViewer) -> ApiResult<Me> {
+    Ok(ApiJson(viewer.me))
+}
+
+async fn containers(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+) -> ApiResult<Vec<ContainerSummary>> {
+    Ok(ApiJson(state.store.list_containers(&viewer).await?))
+}
+
+async fn room_settings(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<RoomSettings> {
+    Ok(ApiJson(state.store.room_settings(&viewer, id).await?))
+}
+
+async fn save_room_settings(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(settings): ApiJson<RoomSettings>,
+) -> ApiResult<RoomSettings> {
+    Ok(ApiJson(
+        state
+            .store
+            .save_room_settings(&viewer, id, &settings)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search_users(
+    State(state): State<AppState>,
+    CurrentViewer(_): CurrentViewer,
+    ApiQuery(search): ApiQuery<Search>,
+) -> ApiResult<Vec<Named>> {
+    Ok(ApiJson(state.store.search_users(&search.q).await?))
+}
+
+async fn search_groups(
+    State(state): State<AppState>,
+    CurrentViewer(_): CurrentViewer,
+    ApiQuery(search): ApiQuery<Search>,
+) -> ApiResult<Vec<Named>> {
+    Ok(ApiJson(state.store.search_groups(&search.q).await?))
+}
+
+async fn site_settings(
+    State(state): State<AppState>,
+    CurrentViewer(_): CurrentViewer,
+) -> ApiResult<SiteSettings> {
+    Ok(ApiJson(state.store.site_settings().await?))
+}
+
+async fn save_site_settings(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiJson(settings): ApiJson<SiteSettings>,
+) -> ApiResult<SiteSettings> {
+    Ok(ApiJson(
+        state.store.save_site_settings(&viewer, settings).await?,
+    ))
+}
+
+async fn media_roles(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<MediaRoles> {
+    Ok(ApiJson(state.store.media_roles(&viewer, id).await?))
+}
+
+async fn add_media_moderators(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(add): ApiJson<AddModerators>,
+) -> ApiResult<MediaRoles> {
+    Ok(ApiJson(
+        state.store.add_media_moderators(&viewer, id, &add).await?,
+    ))
+}
+
+async fn remove_media_moderator(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath((id, kind, principal_id)): ApiPath<(i64, String, i64)>,
+) -> ApiResult<MediaRoles> {
+    let kind = PrincipalKind::parse(&kind).ok_or_else(|| {
+        AppError::Store(store::Error::NotFound(format!(
+            "{kind:?} is neither user nor group"
+        )))
+    })?;
+    let principal = PrincipalRef {
+        kind,
+        id: principal_id,
+    };
+    Ok(ApiJson(
+        state
+            .store
+            .remove_media_moderator(&viewer, id, principal)
+            .await?,
+    ))
+}

@@ -1,0 +1,85 @@
+//! The HTTP server: the REST API, the server-rendered Leptos app and its assets.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod session;
+
+use app::session::CookiePolicy;
+use app::{shell, App};
+use axum::extract::{FromRef, State};
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use store::Store;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use error::AppError;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub leptos_options: LeptosOptions,
+    pub cookies: CookiePolicy,
+}
+
+impl AppState {
+    /// Connects to the database (running migrations) and seeds the demo if configured.
+    pub async fn new(config: &Config) -> Result<Self, store::Error> {
+        let store = Store::connect(&config.database_url).await?;
+        if config.seed_demo {
+            store.seed_demo_if_empty().await?;
+        }
+        Ok(Self {
+            store,
+            leptos_options: config.leptos_options(),
+            cookies: CookiePolicy {
+                secure: config.cookie_secure,
+            },
+        })
+    }
+}
+
+/// The whole application as a router, so tests drive it without a port.
+pub fn router(state: AppState) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let context = {
+        let store = state.store.clone();
+        let cookies = state.cookies;
+        move || {
+            provide_context(store.clone());
+            provide_context(cookies);
+        }
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api::routes())
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            context.clone(),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::attach_viewer,
+        ))
+        .layer(middleware::from_fn(session::reject_cross_site))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Ready when the database answers.
+async fn healthz(State(state): State<AppState>) -> Result<&'static str, AppError> {
+    state.store.ping().await?;
+    Ok("ok")
+}

@@ -1,0 +1,41 @@
+use server::{router, AppState, Config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let config = Config::from_env()?;
+    let state = AppState::new(&config).await?;
+    tracing::info!(database = state.store.db().backend_name(), "database ready");
+    let listener = tokio::net::TcpListener::bind(config.site_addr).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!("listening on {url}");
+    println!(
+        "Open {url} and sign in as teacher / demo (also: admin, ta, student, student2, outsider)"
+    );
+    let store = state.store.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.db().close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

@@ -1,0 +1,426 @@
+//! Galleries and channels: listing, their page, and the Meeting room tab.
+
+use domain::access::{can_edit_media, Access, PrincipalRef, RoomRights};
+use domain::api::{
+    ContainerPage, ContainerSummary, MediaEntry, Named, RoomEntry, RoomSettings,
+    MAX_MODERATORS_PER_LIST,
+};
+use domain::{
+    ChannelPrivacy, ContainerKind, ContainerRole, Lms, MediaStatus, QnaSetting, RoomMode,
+};
+
+use crate::auth::Viewer;
+use crate::db::{now_secs, with_pool};
+use crate::directory::{normalise, parse_principal};
+use crate::error::{Error, Result};
+use crate::Store;
+
+/// A container as stored, with its room switch.
+#[derive(Clone, Debug)]
+pub(crate) struct ContainerRow {
+    pub id: i64,
+    pub kind: ContainerKind,
+    pub title: String,
+    pub description: String,
+    pub lms: Option<Lms>,
+    pub course_id: Option<String>,
+    pub privacy: Option<ChannelPrivacy>,
+}
+
+type RawContainer = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn parse_container(raw: RawContainer) -> Result<ContainerRow> {
+    let (id, kind, title, description, lms, course_id, privacy) = raw;
+    Ok(ContainerRow {
+        id,
+        kind: ContainerKind::parse(&kind).ok_or_else(|| Error::corrupt("container kind", &kind))?,
+        title,
+        description,
+        lms: lms
+            .map(|l| Lms::parse(&l).ok_or_else(|| Error::corrupt("lms", &l)))
+            .transpose()?,
+        course_id,
+        privacy: privacy
+            .map(|p| ChannelPrivacy::parse(&p).ok_or_else(|| Error::corrupt("privacy", &p)))
+            .transpose()?,
+    })
+}
+
+/// Room settings as stored, moderators as bare references.
+struct StoredRoom {
+    enabled: bool,
+    mode: RoomMode,
+    qna: QnaSetting,
+    group_chat: bool,
+    room_moderators: Vec<PrincipalRef>,
+    chat_moderators: Vec<PrincipalRef>,
+}
+
+impl Store {
+    pub(crate) async fn container(&self, id: i64) -> Result<ContainerRow> {
+        let raw: Option<RawContainer> = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT id, kind, title, description, lms, course_id, privacy FROM containers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        );
+        parse_container(
+            raw.ok_or_else(|| Error::NotFound(format!("there is no gallery or channel {id}")))?,
+        )
+    }
+
+    async fn grants(&self, container_id: i64) -> Result<Vec<(PrincipalRef, ContainerRole)>> {
+        let rows: Vec<(String, i64, String)> = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT principal_kind, principal_id, role FROM container_grants WHERE container_id = $1")
+                .bind(container_id)
+                .fetch_all(pool)
+                .await?
+        );
+        rows.into_iter()
+            .map(|(kind, id, role)| {
+                let role =
+                    ContainerRole::parse(&role).ok_or_else(|| Error::corrupt("role", &role))?;
+                Ok((parse_principal(&kind, id)?, role))
+            })
+            .collect()
+    }
+
+    /// The container and the viewer's standing in it; `NotFound` if it does not exist.
+    pub(crate) async fn access(
+        &self,
+        viewer: &Viewer,
+        container_id: i64,
+    ) -> Result<(ContainerRow, Access)> {
+        let container = self.container(container_id).await?;
+        let access = Access::resolve(&viewer.identity, &self.grants(container_id).await?);
+        Ok((container, access))
+    }
+
+    pub(crate) async fn viewable(
+        &self,
+        viewer: &Viewer,
+        container_id: i64,
+    ) -> Result<(ContainerRow, Access)> {
+        let (container, access) = self.access(viewer, container_id).await?;
+        if !access.can_view() {
+            return Err(Error::Forbidden(format!(
+                "you are not a member of this {}",
+                container.kind.noun().to_lowercase()
+            )));
+        }
+        Ok((container, access))
+    }
+
+    async fn configurable(
+        &self,
+        viewer: &Viewer,
+        container_id: i64,
+    ) -> Result<(ContainerRow, Access)> {
+        let (container, access) = self.access(viewer, container_id).await?;
+        if !access.can_configure() {
+            return Err(Error::Forbidden(format!(
+                "only managers of this {} can change its settings",
+                container.kind.noun().to_lowercase()
+            )));
+        }
+        Ok((container, access))
+    }
+
+    /// The galleries and channels the viewer may see, channels first (kind order), then by title.
+    pub async fn list_containers(&self, viewer: &Viewer) -> Result<Vec<ContainerSummary>> {
+        let ids: Vec<(i64,)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(
+                "SELECT c.id FROM containers c WHERE $2 OR c.id IN ( \
+                   SELECT g.container_id FROM container_grants g WHERE \
+                     (g.principal_kind = 'user' AND g.principal_id = $1) OR \
+                     (g.principal_kind = 'group' AND g.principal_id IN \
+                        (SELECT group_id FROM group_members WHERE user_id = $1))) \
+                 ORDER BY c.kind, c.title, c.id",
+            )
+            .bind(viewer.identity.user_id)
+            .bind(viewer.identity.site_admin)
+            .fetch_all(pool)
+            .await?
+        );
+        let mut summaries = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            let (container, access) = self.access(viewer, id).await?;
+            // The SQL only narrows the candidates; the rules decide.
+            let Some(my_role) = access.effective_role() else {
+                continue;
+            };
+            summaries.push(ContainerSummary {
+                id,
+                kind: container.kind,
+                title: container.title,
+                lms: container.lms,
+                my_role,
+                room_enabled: self.stored_room(id).await?.enabled,
+                path: container.kind.page_path(id),
+            });
+        }
+        Ok(summaries)
+    }
+
+    /// The gallery or channel page. `kind` guards the URL: a channel id under /galleries is 404.
+    pub async fn container_page(
+        &self,
+        viewer: &Viewer,
+        kind: ContainerKind,
+        id: i64,
+    ) -> Result<ContainerPage> {
+        let (container, access) = self.viewable(viewer, id).await?;
+        if container.kind != kind {
+            return Err(Error::NotFound(format!(
+                "there is no {} {id}",
+                kind.noun().to_lowercase()
+            )));
+        }
+        let room = self.stored_room(id).await?;
+        let can_configure = access.can_configure();
+        let rows: Vec<(i64, String, i64, Option<String>, String, i64, String)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(
+                "SELECT m.id, m.title, m.duration_secs, m.thumbnail_url, m.status, u.id, u.display_name \
+                 FROM media_entries m JOIN users u ON u.id = m.owner_id \
+                 WHERE m.container_id = $1 ORDER BY m.created_at DESC, m.id DESC",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+        );
+        let co_edited: Vec<(i64,)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(
+                "SELECT c.media_id FROM media_collaborators c JOIN media_entries m ON m.id = c.media_id \
+                 WHERE m.container_id = $1 AND c.user_id = $2 AND c.role = 'co_editor'",
+            )
+            .bind(id)
+            .bind(viewer.identity.user_id)
+            .fetch_all(pool)
+            .await?
+        );
+        let mut media = Vec::with_capacity(rows.len());
+        for (media_id, title, duration_secs, thumbnail_url, status, owner_id, owner_name) in rows {
+            let status = MediaStatus::parse(&status)
+                .ok_or_else(|| Error::corrupt("media status", &status))?;
+            // Pending media is seen by those who approve it and by its owner.
+            if status == MediaStatus::Pending
+                && !can_configure
+                && owner_id != viewer.identity.user_id
+            {
+                continue;
+            }
+            let co_editor = co_edited.iter().any(|(m,)| *m == media_id);
+            let me_if_co_editor = if co_editor {
+                vec![viewer.identity.user_id]
+            } else {
+                vec![]
+            };
+            media.push(MediaEntry {
+                can_edit: can_edit_media(&viewer.identity, owner_id, &me_if_co_editor, access),
+                id: media_id,
+                title,
+                duration_secs,
+                thumbnail_url,
+                owner: Named {
+                    id: owner_id,
+                    name: owner_name,
+                },
+                status,
+            });
+        }
+        let pending = media
+            .iter()
+            .filter(|m| m.status == MediaStatus::Pending)
+            .count() as i64;
+        Ok(ContainerPage {
+            id,
+            kind,
+            title: container.title,
+            description: container.description,
+            lms: container.lms,
+            course_id: container.course_id,
+            privacy: container.privacy,
+            my_role: access.effective_role().unwrap_or(ContainerRole::Member),
+            can_configure,
+            room_enabled: room.enabled,
+            room_mode: room.mode,
+            pending_count: can_configure.then_some(pending),
+            media,
+        })
+    }
+
+    async fn stored_room(&self, container_id: i64) -> Result<StoredRoom> {
+        let row: Option<(bool, String, String, bool)> = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT enabled, mode, qna, group_chat FROM room_settings WHERE container_id = $1")
+                .bind(container_id)
+                .fetch_optional(pool)
+                .await?
+        );
+        let defaults = RoomSettings::default();
+        let (enabled, mode, qna, group_chat) = match row {
+            Some((enabled, mode, qna, group_chat)) => (
+                enabled,
+                RoomMode::parse(&mode).ok_or_else(|| Error::corrupt("room mode", &mode))?,
+                QnaSetting::parse(&qna).ok_or_else(|| Error::corrupt("Q&A setting", &qna))?,
+                group_chat,
+            ),
+            None => (
+                defaults.enabled,
+                defaults.mode,
+                defaults.qna,
+                defaults.group_chat,
+            ),
+        };
+        let moderators: Vec<(String, String, i64)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(
+                "SELECT list, principal_kind, principal_id FROM room_moderators WHERE container_id = $1 \
+                 ORDER BY list, principal_kind, principal_id",
+            )
+            .bind(container_id)
+            .fetch_all(pool)
+            .await?
+        );
+        let (mut room_moderators, mut chat_moderators) = (Vec::new(), Vec::new());
+        for (list, kind, id) in moderators {
+            let reference = parse_principal(&kind, id)?;
+            match list.as_str() {
+                "room" => room_moderators.push(reference),
+                "chat" => chat_moderators.push(reference),
+                other => return Err(Error::corrupt("moderator list", other)),
+            }
+        }
+        Ok(StoredRoom {
+            enabled,
+            mode,
+            qna,
+            group_chat,
+            room_moderators,
+            chat_moderators,
+        })
+    }
+
+    /// The Meeting room tab as saved. Managers and site admins only.
+    pub async fn room_settings(&self, viewer: &Viewer, container_id: i64) -> Result<RoomSettings> {
+        self.configurable(viewer, container_id).await?;
+        self.named_room_settings(container_id).await
+    }
+
+    async fn named_room_settings(&self, container_id: i64) -> Result<RoomSettings> {
+        let room = self.stored_room(container_id).await?;
+        Ok(RoomSettings {
+            enabled: room.enabled,
+            mode: room.mode,
+            room_moderators: self.name_principals(&room.room_moderators).await?,
+            chat_moderators: self.name_principals(&room.chat_moderators).await?,
+            qna: room.qna,
+            group_chat: room.group_chat,
+        })
+    }
+
+    /// Saves the Meeting room tab in one transaction: all of it, or (on any refusal) none.
+    pub async fn save_room_settings(
+        &self,
+        viewer: &Viewer,
+        container_id: i64,
+        settings: &RoomSettings,
+    ) -> Result<RoomSettings> {
+        self.configurable(viewer, container_id).await?;
+        for (list, label) in [
+            (&settings.room_moderators, "room"),
+            (&settings.chat_moderators, "chat"),
+        ] {
+            if list.len() > MAX_MODERATORS_PER_LIST {
+                return Err(Error::Invalid(format!(
+                    "at most {MAX_MODERATORS_PER_LIST} {label} moderators can be listed"
+                )));
+            }
+        }
+        let room_moderators = normalise(&settings.room_moderators);
+        let chat_moderators = normalise(&settings.chat_moderators);
+        // Fails on the first unknown user or group, before anything is written.
+        self.name_principals(&room_moderators).await?;
+        self.name_principals(&chat_moderators).await?;
+
+        let lists = [("room", &room_moderators), ("chat", &chat_moderators)];
+        with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO room_settings (container_id, enabled, mode, qna, group_chat, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (container_id) DO UPDATE SET enabled = excluded.enabled, mode = excluded.mode, \
+                   qna = excluded.qna, group_chat = excluded.group_chat, updated_at = excluded.updated_at, \
+                   updated_by = excluded.updated_by",
+            )
+            .bind(container_id)
+            .bind(settings.enabled)
+            .bind(settings.mode.as_str())
+            .bind(settings.qna.as_str())
+            .bind(settings.group_chat)
+            .bind(now_secs())
+            .bind(viewer.identity.user_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM room_moderators WHERE container_id = $1")
+                .bind(container_id)
+                .execute(&mut *tx)
+                .await?;
+            for (list, refs) in lists {
+                for reference in refs.iter() {
+                    sqlx::query(
+                        "INSERT INTO room_moderators (container_id, list, principal_kind, principal_id) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(container_id)
+                    .bind(list)
+                    .bind(reference.kind.as_str())
+                    .bind(reference.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+        });
+        tracing::info!(
+            container_id,
+            user_id = viewer.identity.user_id,
+            enabled = settings.enabled,
+            "room settings saved"
+        );
+        self.named_room_settings(container_id).await
+    }
+
+    /// Entering a container's room: members and managers, only while the room is enabled.
+    pub async fn room_entry(&self, viewer: &Viewer, container_id: i64) -> Result<RoomEntry> {
+        let (container, access) = self.viewable(viewer, container_id).await?;
+        let room = self.stored_room(container_id).await?;
+        if !room.enabled {
+            return Err(Error::NotFound(format!(
+                "{} has no meeting room",
+                container.title
+            )));
+        }
+        let site = self.site_settings().await?;
+        Ok(RoomEntry {
+            container_id,
+            kind: container.kind,
+            title: container.title,
+            mode: room.mode,
+            rights: RoomRights::resolve(
+                &viewer.identity,
+                access,
+                &room.room_moderators,
+                &room.chat_moderators,
+            ),
+            qna_enabled: room.qna.resolve(site.qna_default),
+            group_chat: room.group_chat,
+            back_path: container.kind.page_path(container_id),
+        })
+    }
+}
