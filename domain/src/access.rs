@@ -150,6 +150,12 @@ impl RoomRights {
     pub fn backchannel(self) -> bool {
         self.room_moderator || self.chat_moderator
     }
+
+    /// Members enter the room; so do its moderators, even without access to the gallery's
+    /// media (a moderator group need not be enrolled in the course).
+    pub fn may_enter(self, access: Access) -> bool {
+        access.can_view() || self.room_moderator || self.chat_moderator
+    }
 }
 
 /// Who may open a media entry's edit page (Roles & permissions among it): its owner and
@@ -287,6 +293,21 @@ mod tests {
                 chat_moderator: true
             }
         );
+    }
+
+    #[test]
+    fn moderators_enter_the_room_without_being_members() {
+        let outsider_ta = user(3, &[TEACHING_ASSISTANTS]);
+        let access = Access::resolve(&outsider_ta, &design_101());
+        assert!(!access.can_view());
+        let rights = RoomRights::resolve(
+            &outsider_ta,
+            access,
+            &[PrincipalRef::group(TEACHING_ASSISTANTS)],
+            &[],
+        );
+        assert!(rights.may_enter(access));
+        assert!(!RoomRights::default().may_enter(access));
     }
 
     #[test]

@@ -396,10 +396,23 @@ impl Store {
         self.named_room_settings(container_id).await
     }
 
-    /// Entering a container's room: members and managers, only while the room is enabled.
+    /// Entering a container's room: members, managers and the room's moderators, only while
+    /// the room is enabled.
     pub async fn room_entry(&self, viewer: &Viewer, container_id: i64) -> Result<RoomEntry> {
-        let (container, access) = self.viewable(viewer, container_id).await?;
+        let (container, access) = self.access(viewer, container_id).await?;
         let room = self.stored_room(container_id).await?;
+        let rights = RoomRights::resolve(
+            &viewer.identity,
+            access,
+            &room.room_moderators,
+            &room.chat_moderators,
+        );
+        if !rights.may_enter(access) {
+            return Err(Error::Forbidden(format!(
+                "you are not a member of this {}",
+                container.kind.noun().to_lowercase()
+            )));
+        }
         if !room.enabled {
             return Err(Error::NotFound(format!(
                 "{} has no meeting room",
@@ -412,12 +425,7 @@ impl Store {
             kind: container.kind,
             title: container.title,
             mode: room.mode,
-            rights: RoomRights::resolve(
-                &viewer.identity,
-                access,
-                &room.room_moderators,
-                &room.chat_moderators,
-            ),
+            rights,
             qna_enabled: room.qna.resolve(site.qna_default),
             group_chat: room.group_chat,
             back_path: container.kind.page_path(container_id),

@@ -3,6 +3,7 @@ use domain::api::Principal;
 use leptos::prelude::*;
 
 use crate::api::search_principals;
+use crate::components::error_text;
 
 fn kind_label(kind: PrincipalKind) -> &'static str {
     match kind {
@@ -28,22 +29,36 @@ pub fn PrincipalPicker(
     let query = RwSignal::new(String::new());
     let open = RwSignal::new(false);
     let active = RwSignal::new(0usize);
-    let results = LocalResource::new(move || {
-        let text = query.get();
-        async move {
-            if text.trim().is_empty() {
-                Ok(Vec::new())
-            } else {
-                search_principals(text).await
-            }
+    // Filled from the input event only (never while rendering on the server), so no page
+    // waits on it; a ticket drops answers to searches the user has already typed past.
+    let suggestions = RwSignal::new(Vec::<Principal>::new());
+    let search_error = RwSignal::new(None::<String>);
+    let latest_search = StoredValue::new(0u64);
+    let search = move |text: String| {
+        let ticket = latest_search.get_value() + 1;
+        latest_search.set_value(ticket);
+        if text.trim().is_empty() {
+            suggestions.set(Vec::new());
+            return;
         }
-    });
+        leptos::task::spawn_local(async move {
+            let outcome = search_principals(text).await;
+            if latest_search.get_value() != ticket {
+                return;
+            }
+            match outcome {
+                Ok(found) => {
+                    search_error.set(None);
+                    suggestions.set(found);
+                }
+                Err(error) => search_error.set(Some(error_text(&error))),
+            }
+        });
+    };
     let options = move || {
         let picked = selected.get();
-        results
+        suggestions
             .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
             .into_iter()
             .filter(|p| !picked.iter().any(|s| s.kind == p.kind && s.id == p.id))
             .collect::<Vec<_>>()
@@ -51,6 +66,7 @@ pub fn PrincipalPicker(
     let choose = move |principal: Principal| {
         selected.update(|list| list.push(principal));
         query.set(String::new());
+        suggestions.set(Vec::new());
         open.set(false);
         active.set(0);
     };
@@ -119,14 +135,17 @@ pub fn PrincipalPicker(
                 aria-activedescendant=move || (open.get() && !options().is_empty()).then(|| option_id(active.get()))
                 prop:value=move || query.get()
                 on:input=move |ev| {
-                    query.set(event_target_value(&ev));
+                    let text = event_target_value(&ev);
+                    query.set(text.clone());
                     open.set(true);
                     active.set(0);
+                    search(text);
                 }
                 on:keydown=on_keydown
                 on:blur=move |_| open.set(false)
                 on:focus=move |_| open.set(true)
             />
+            {move || search_error.get().map(|message| view! { <p class="notice error" role="alert">{message}</p> })}
             <ul
                 id=listbox_id
                 role="listbox"

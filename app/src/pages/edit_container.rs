@@ -3,11 +3,14 @@ use domain::ContainerKind;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::meeting_room::MeetingRoomTab;
+use super::meeting_room::MeetingRoomForm;
 use super::not_found::set_response_status;
 use super::{use_number_param, use_text_param};
-use crate::api::load_container_page;
+use crate::api::{load_container_page, load_room_settings};
 use crate::components::{error_text, ErrorNotice, Loading, RequireSignIn};
+use domain::api::RoomSettings;
+
+const MEETING_ROOM: &str = "meeting-room";
 
 /// The sections of Configure (gallery) / Manage content (channel), in the vendor's order.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -40,7 +43,7 @@ impl Section {
             Section::ManageContent => "content",
             Section::ContentModeration => "moderation",
             Section::Player => "player",
-            Section::MeetingRoom => "meeting-room",
+            Section::MeetingRoom => MEETING_ROOM,
         }
     }
 
@@ -87,12 +90,24 @@ fn EditLoader(kind: ContainerKind) -> impl IntoView {
             }
         },
     );
+    // Created here, beside `page`: made inside the section's own <Suspense> (two levels
+    // down), the server's data did not reach hydration and the page never hydrated.
+    let room = Resource::new(
+        move || (id.get(), tab.get()),
+        |(id, tab)| async move {
+            match (id, tab.as_deref()) {
+                (Some(id), Some(MEETING_ROOM)) => Some(load_room_settings(id).await),
+                _ => None,
+            }
+        },
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let section = Section::from_slug(tab.get().as_deref());
+                let room = room.await;
                 match (page.await, section) {
-                    (Ok(Some(page)), Some(section)) if page.can_configure => view! { <EditLayout page section/> }.into_any(),
+                    (Ok(Some(page)), Some(section)) if page.can_configure => view! { <EditLayout page section room/> }.into_any(),
                     (Ok(Some(page)), Some(_)) => {
                         set_response_status(403);
                         view! {
@@ -113,7 +128,11 @@ fn EditLoader(kind: ContainerKind) -> impl IntoView {
 }
 
 #[component]
-fn EditLayout(page: ContainerPage, section: Section) -> impl IntoView {
+fn EditLayout(
+    page: ContainerPage,
+    section: Section,
+    room: Option<Result<RoomSettings, ServerFnError>>,
+) -> impl IntoView {
     let kind = page.kind;
     let id = page.id;
     let nav = Section::ALL
@@ -124,7 +143,11 @@ fn EditLayout(page: ContainerPage, section: Section) -> impl IntoView {
         })
         .collect_view();
     let body = match section {
-        Section::MeetingRoom => view! { <MeetingRoomTab container_id=id kind privacy=page.privacy/> }.into_any(),
+        Section::MeetingRoom => match room {
+            Some(Ok(settings)) => view! { <MeetingRoomForm container_id=id kind privacy=page.privacy settings/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorNotice message=error_text(&error)/> }.into_any(),
+            None => view! { <Loading/> }.into_any(),
+        },
         Section::Details => view! { <DetailsSection page=page.clone()/> }.into_any(),
         other => view! {
             <h1>{other.label(kind)}</h1>

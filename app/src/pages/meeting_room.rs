@@ -2,31 +2,12 @@ use domain::api::RoomSettings;
 use domain::{ChannelPrivacy, ContainerKind, QnaSetting, RoomMode};
 use leptos::prelude::*;
 
-use crate::api::{load_room_settings, SaveRoomSettings};
-use crate::components::{error_text, ErrorNotice, Loading, PrincipalPicker, Switch};
+use crate::api::SaveRoomSettings;
+use crate::components::{error_text, ErrorNotice, PrincipalPicker, Switch};
 
 /// The Meeting room section of Configure / Manage content.
 #[component]
-pub fn MeetingRoomTab(
-    container_id: i64,
-    kind: ContainerKind,
-    privacy: Option<ChannelPrivacy>,
-) -> impl IntoView {
-    let saved = Resource::new(move || container_id, load_room_settings);
-    view! {
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match saved.await {
-                    Ok(settings) => view! { <MeetingRoomForm container_id kind privacy settings/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice message=error_text(&error)/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn MeetingRoomForm(
+pub fn MeetingRoomForm(
     container_id: i64,
     kind: ContainerKind,
     privacy: Option<ChannelPrivacy>,
@@ -105,7 +86,7 @@ fn MeetingRoomForm(
                                     on:change=move |_| mode.set(m)
                                 />
                                 <span class="mode-title" id=title_id>{m.title()}</span>
-                                <span class="mode-text" id=text_id>{m.summary()}" "{m.hint()}</span>
+                                <span class="mode-text" id=text_id>{format!("{} {}", m.summary(), m.hint())}</span>
                             </label>
                         }
                     }).collect_view()}

@@ -1,0 +1,8 @@
+# Sourced by the other scripts: where builds go and where the tools are.
+# Builds live outside the clone so a fresh clone (as CI makes) reuses them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/meetingrooms/target}"
+export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# cargo-leptos reads these; the server reads them too when started by hand.
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
+export LEPTOS_SITE_PKG_DIR="${LEPTOS_SITE_PKG_DIR:-pkg}"
+export LEPTOS_OUTPUT_NAME="${LEPTOS_OUTPUT_NAME:-meetingrooms}"
