@@ -17,5 +17,5 @@ export TEST_POSTGRES_URL
 cargo test --workspace
 
 echo "== end-to-end in Chromium"
-cargo leptos build --release
+scripts/build-site.sh
 scripts/e2e.sh

@@ -54,6 +54,17 @@ fn parse_container(raw: RawContainer) -> Result<ContainerRow> {
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct MediaListRow {
+    id: i64,
+    title: String,
+    duration_secs: i64,
+    thumbnail_url: Option<String>,
+    status: String,
+    owner_id: i64,
+    owner_name: String,
+}
+
 /// Room settings as stored, moderators as bare references.
 struct StoredRoom {
     enabled: bool,
@@ -186,9 +197,9 @@ impl Store {
         }
         let room = self.stored_room(id).await?;
         let can_configure = access.can_configure();
-        let rows: Vec<(i64, String, i64, Option<String>, String, i64, String)> = with_pool!(&self.db, pool =>
+        let rows: Vec<MediaListRow> = with_pool!(&self.db, pool =>
             sqlx::query_as(
-                "SELECT m.id, m.title, m.duration_secs, m.thumbnail_url, m.status, u.id, u.display_name \
+                "SELECT m.id, m.title, m.duration_secs, m.thumbnail_url, m.status, u.id AS owner_id, u.display_name AS owner_name \
                  FROM media_entries m JOIN users u ON u.id = m.owner_id \
                  WHERE m.container_id = $1 ORDER BY m.created_at DESC, m.id DESC",
             )
@@ -207,7 +218,16 @@ impl Store {
             .await?
         );
         let mut media = Vec::with_capacity(rows.len());
-        for (media_id, title, duration_secs, thumbnail_url, status, owner_id, owner_name) in rows {
+        for MediaListRow {
+            id: media_id,
+            title,
+            duration_secs,
+            thumbnail_url,
+            status,
+            owner_id,
+            owner_name,
+        } in rows
+        {
             let status = MediaStatus::parse(&status)
                 .ok_or_else(|| Error::corrupt("media status", &status))?;
             // Pending media is seen by those who approve it and by its owner.
