@@ -33,17 +33,10 @@ mod backend {
     /// Turns a refusal into the error the page shows, and gives the page's HTTP response the
     /// status that names it (pages render in async mode, so the status is not sent yet).
     pub fn fail(error: store::Error) -> ServerFnError {
-        let status = match &error {
-            store::Error::Unauthenticated | store::Error::BadCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
-            store::Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            store::Error::NotFound(_) => StatusCode::NOT_FOUND,
-            store::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            store::Error::Unavailable(_) => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        if let Some(response) = use_context::<ResponseOptions>() {
+        if let (Some(response), Ok(status)) = (
+            use_context::<ResponseOptions>(),
+            StatusCode::from_u16(error.http_status()),
+        ) {
             response.set_status(status);
         }
         if error.is_internal() {

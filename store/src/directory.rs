@@ -9,6 +9,15 @@ use crate::Store;
 
 const SEARCH_RESULTS: i64 = 20;
 
+fn check_search_length(query: &str) -> Result<()> {
+    if query.len() > MAX_SEARCH_LEN {
+        return Err(Error::Invalid(format!(
+            "search text is longer than {MAX_SEARCH_LEN} bytes"
+        )));
+    }
+    Ok(())
+}
+
 /// `%text%` for LIKE, with the pattern's own wildcards escaped.
 fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
@@ -25,11 +34,7 @@ fn contains_pattern(text: &str) -> String {
 impl Store {
     /// Users whose name or username contains `query` (case-insensitive), for pickers.
     pub async fn search_users(&self, query: &str) -> Result<Vec<Named>> {
-        if query.len() > MAX_SEARCH_LEN {
-            return Err(Error::Invalid(format!(
-                "search text is longer than {MAX_SEARCH_LEN} bytes"
-            )));
-        }
+        check_search_length(query)?;
         let rows: Vec<(i64, String)> = with_pool!(&self.db, pool =>
             sqlx::query_as(
                 "SELECT id, display_name FROM users \
@@ -48,11 +53,7 @@ impl Store {
     }
 
     pub async fn search_groups(&self, query: &str) -> Result<Vec<Named>> {
-        if query.len() > MAX_SEARCH_LEN {
-            return Err(Error::Invalid(format!(
-                "search text is longer than {MAX_SEARCH_LEN} bytes"
-            )));
-        }
+        check_search_length(query)?;
         let rows: Vec<(i64, String)> = with_pool!(&self.db, pool =>
             sqlx::query_as(
                 "SELECT id, name FROM user_groups WHERE LOWER(name) LIKE $1 ESCAPE '\\' ORDER BY name, id LIMIT $2",

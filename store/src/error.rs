@@ -42,6 +42,18 @@ impl Error {
         self.code() == "internal"
     }
 
+    /// The HTTP status that names this refusal, for the REST API and the rendered pages alike.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Unauthenticated | Self::BadCredentials => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::Unavailable(_) => 409,
+            Self::Invalid(_) => 422,
+            Self::Database(_) | Self::Migrate(_) | Self::Hashing(_) => 500,
+        }
+    }
+
     pub(crate) fn corrupt(what: &str, value: &str) -> Self {
         Self::Database(sqlx::Error::Decode(
             format!("unexpected {what} {value:?} in the database").into(),

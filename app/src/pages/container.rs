@@ -4,7 +4,7 @@ use domain::{ContainerKind, MediaStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::use_number_param;
+use super::load_by_id;
 use crate::api::load_container_page;
 use crate::components::{error_text, ActionsMenu, ErrorNotice, Loading, RequireSignIn};
 
@@ -20,16 +20,7 @@ pub fn ContainerView(kind: ContainerKind) -> impl IntoView {
 
 #[component]
 fn ContainerLoader(kind: ContainerKind) -> impl IntoView {
-    let id = use_number_param("id");
-    let page = Resource::new(
-        move || id.get(),
-        move |id| async move {
-            match id {
-                Some(id) => load_container_page(kind, id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let page = load_by_id(move |id| load_container_page(kind, id));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use super::meeting_room::MeetingRoomForm;
 use super::not_found::set_response_status;
-use super::{use_number_param, use_text_param};
+use super::{load_by_id, use_number_param, use_text_param};
 use crate::api::{load_container_page, load_room_settings};
 use crate::components::{error_text, ErrorNotice, Loading, RequireSignIn};
 use domain::api::RoomSettings;
@@ -81,15 +81,7 @@ pub fn EditContainer(kind: ContainerKind) -> impl IntoView {
 fn EditLoader(kind: ContainerKind) -> impl IntoView {
     let id = use_number_param("id");
     let tab = use_text_param("tab");
-    let page = Resource::new(
-        move || id.get(),
-        move |id| async move {
-            match id {
-                Some(id) => load_container_page(kind, id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let page = load_by_id(move |id| load_container_page(kind, id));
     // Created here, beside `page`: made inside the section's own <Suspense> (two levels
     // down), the server's data did not reach hydration and the page never hydrated.
     let room = Resource::new(

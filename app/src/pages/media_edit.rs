@@ -3,7 +3,7 @@ use domain::api::{AddModerators, MediaRoles, Named};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{use_number_param, use_text_param};
+use super::{load_by_id, use_text_param};
 use crate::api::{load_media_roles, AddMediaModerators, RemoveMediaModerator};
 use crate::components::{error_text, ErrorNotice, Loading, PrincipalPicker, RequireSignIn};
 
@@ -19,17 +19,8 @@ pub fn MediaEditPage() -> impl IntoView {
 
 #[component]
 fn MediaEditLoader() -> impl IntoView {
-    let id = use_number_param("id");
     let tab = use_text_param("tab");
-    let roles = Resource::new(
-        move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => load_media_roles(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let roles = load_by_id(load_media_roles);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

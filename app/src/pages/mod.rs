@@ -19,8 +19,12 @@ pub use not_found::NotFound;
 pub use room::RoomPage;
 pub use site_settings::SiteSettingsPage;
 
+use std::future::Future;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// A numeric route parameter; `None` when the URL holds something else.
 fn use_number_param(name: &'static str) -> Memo<Option<i64>> {
@@ -32,4 +36,28 @@ fn use_number_param(name: &'static str) -> Memo<Option<i64>> {
 fn use_text_param(name: &'static str) -> Memo<Option<String>> {
     let params = use_params_map();
     Memo::new(move |_| params.read().get(name))
+}
+
+/// Loads what the route's numeric `id` names; `Ok(None)` when the URL holds no number there
+/// (the page then shows Not found).
+fn load_by_id<T, Fut>(
+    load: impl Fn(i64) -> Fut + Send + Sync + 'static,
+) -> Resource<Result<Option<T>, ServerFnError>>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ServerFnError>> + Send + 'static,
+{
+    let id = use_number_param("id");
+    Resource::new(
+        move || id.get(),
+        move |id| {
+            let loading = id.map(&load);
+            async move {
+                match loading {
+                    Some(loading) => loading.await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        },
+    )
 }

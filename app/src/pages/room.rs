@@ -2,7 +2,7 @@ use domain::api::RoomEntry;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::use_number_param;
+use super::load_by_id;
 use crate::api::load_room_entry;
 use crate::components::{error_text, ErrorNotice, Loading, RequireSignIn};
 
@@ -19,16 +19,7 @@ pub fn RoomPage() -> impl IntoView {
 
 #[component]
 fn RoomLoader() -> impl IntoView {
-    let id = use_number_param("id");
-    let entry = Resource::new(
-        move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => load_room_entry(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let entry = load_by_id(load_room_entry);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
