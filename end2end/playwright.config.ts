@@ -8,7 +8,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list']],
+  reporter: [['list'], ['json', { outputFile: 'results/report.json' }]],
   globalSetup: './global-setup.ts',
   use: {
     baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3000',

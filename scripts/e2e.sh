@@ -19,6 +19,11 @@ trap cleanup EXIT
 
 status=0
 (cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test "$@") || status=$?
+# One plain closing line with the counts, whatever the reporter printed above it.
+node -e '
+  const { stats } = JSON.parse(require("fs").readFileSync("end2end/results/report.json", "utf8"));
+  console.log(`end-to-end: ${stats.expected} passed, ${stats.unexpected + stats.flaky} failed, ${stats.skipped} skipped`);
+' || status=1
 if ((status != 0)); then
   echo "--- server log ---"
   tail -50 "$workdir/server.log"
