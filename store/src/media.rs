@@ -4,6 +4,7 @@ use domain::access::{can_edit_media, PrincipalRef};
 use domain::api::{AddModerators, MediaModerator, MediaRoles, Named, MAX_MODERATORS_PER_LIST};
 
 use crate::auth::Viewer;
+use crate::containers::ContainerRow;
 use crate::db::with_pool;
 use crate::directory::{normalise, parse_principal};
 use crate::error::{Error, Result};
@@ -55,8 +56,12 @@ impl Store {
             .collect())
     }
 
-    /// The Roles & permissions tab, for those who may edit the media entry.
-    pub async fn media_roles(&self, viewer: &Viewer, media_id: i64) -> Result<MediaRoles> {
+    /// The media entry, its container and co-editors, if the viewer may edit it.
+    async fn editable_media(
+        &self,
+        viewer: &Viewer,
+        media_id: i64,
+    ) -> Result<(MediaRow, ContainerRow, Vec<Named>)> {
         let media = self.media_row(media_id).await?;
         let (container, access) = self.access(viewer, media.container_id).await?;
         let co_editors = self.collaborators(media_id, "co_editor").await?;
@@ -66,6 +71,12 @@ impl Store {
                 "only the media's owner, its co-editors and managers can edit it".into(),
             ));
         }
+        Ok((media, container, co_editors))
+    }
+
+    /// The Roles & permissions tab, for those who may edit the media entry.
+    pub async fn media_roles(&self, viewer: &Viewer, media_id: i64) -> Result<MediaRoles> {
+        let (media, container, co_editors) = self.editable_media(viewer, media_id).await?;
         let rows: Vec<(String, i64, bool, bool)> = with_pool!(&self.db, pool =>
             sqlx::query_as(
                 "SELECT principal_kind, principal_id, room_moderator, chat_moderator FROM media_moderators \
@@ -110,7 +121,7 @@ impl Store {
         media_id: i64,
         add: &AddModerators,
     ) -> Result<MediaRoles> {
-        self.media_roles(viewer, media_id).await?;
+        self.editable_media(viewer, media_id).await?;
         self.require_chat_collaboration().await?;
         if !add.room_moderator && !add.chat_moderator {
             return Err(Error::Invalid(
@@ -153,7 +164,7 @@ impl Store {
         media_id: i64,
         principal: PrincipalRef,
     ) -> Result<MediaRoles> {
-        self.media_roles(viewer, media_id).await?;
+        self.editable_media(viewer, media_id).await?;
         self.require_chat_collaboration().await?;
         let removed = with_pool!(&self.db, pool =>
             sqlx::query("DELETE FROM media_moderators WHERE media_id = $1 AND principal_kind = $2 AND principal_id = $3")
