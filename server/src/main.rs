@@ -1,3 +1,4 @@
+use axum::serve::ListenerExt;
 use server::{router, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -17,6 +18,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "Open {url} and sign in as teacher / demo (also: admin, ta, student, student2, outsider)"
     );
+    // Pages stream out in several writes: without TCP_NODELAY, Nagle's algorithm holds the
+    // later ones until the client's delayed ACK, adding ~40 ms to every page.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let store = state.store.clone();
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
