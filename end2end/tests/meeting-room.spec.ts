@@ -72,8 +72,14 @@ test('a TA, through the moderator group, enters the room but not the gallery', a
 test('a channel manager reaches the room settings through Actions > Manage content', async ({ page }) => {
   await signIn(page, 'teacher', '/channels/3');
   await hydrated(page);
-  await page.getByRole('button', { name: 'Actions' }).click();
-  await page.getByRole('menuitem', { name: 'Manage content' }).click();
+  const actions = page.getByRole('button', { name: 'Actions' });
+  const manage = page.getByRole('menuitem', { name: 'Manage content' });
+  await actions.click();
+  await expect(manage).toBeVisible();
+  await page.getByRole('heading', { level: 1, name: 'Faculty Lounge' }).click();
+  await expect(manage).toBeHidden();
+  await actions.click();
+  await manage.click();
   await page.getByRole('link', { name: 'Meeting room' }).click();
   await hydrated(page);
   await expect(page.getByText('Configure your channel meeting room.')).toBeVisible();

@@ -60,7 +60,7 @@ impl Config {
         })
     }
 
-    /// A configuration for tests: an in-memory-free SQLite file of the caller's choosing.
+    /// A configuration for tests: the given database, seeded with the demo data.
     pub fn for_tests(database_url: impl Into<String>) -> Self {
         Self {
             site_addr: "127.0.0.1:0".parse().expect("literal address"),

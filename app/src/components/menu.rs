@@ -1,11 +1,40 @@
+use leptos::ev::FocusEvent;
+use leptos::html::Div;
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+
+/// A `focusout` handler that closes a menu once focus leaves `root` (a click elsewhere, Tab
+/// past the last item), as people expect of a menu.
+pub fn close_when_focus_leaves(
+    root: NodeRef<Div>,
+    open: RwSignal<bool>,
+) -> impl Fn(FocusEvent) + Copy {
+    move |ev: FocusEvent| {
+        let next = ev
+            .related_target()
+            .and_then(|target| target.dyn_into::<leptos::web_sys::Node>().ok());
+        let stays_inside = match (root.get_untracked(), next) {
+            (Some(root), Some(next)) => root.contains(Some(&next)),
+            _ => false,
+        };
+        if !stays_inside {
+            open.set(false);
+        }
+    }
+}
 
 /// The three-dot Actions menu of a gallery or channel page.
 #[component]
 pub fn ActionsMenu(items: Vec<(&'static str, String)>) -> impl IntoView {
     let open = RwSignal::new(false);
+    let root = NodeRef::<Div>::new();
     view! {
-        <div class="menu" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+        <div
+            class="menu"
+            node_ref=root
+            on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
+            on:focusout=close_when_focus_leaves(root, open)
+        >
             <button
                 type="button"
                 class="button secondary"
