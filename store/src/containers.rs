@@ -1,5 +1,7 @@
 //! Galleries and channels: listing, their page, and the Meeting room tab.
 
+use std::collections::HashMap;
+
 use domain::access::{can_edit_media, Access, PrincipalRef, RoomRights};
 use domain::api::{
     ContainerPage, ContainerSummary, MediaEntry, Named, RoomEntry, RoomSettings,
@@ -147,35 +149,60 @@ impl Store {
 
     /// The galleries and channels the viewer may see, channels first (kind order), then by title.
     pub async fn list_containers(&self, viewer: &Viewer) -> Result<Vec<ContainerSummary>> {
-        let ids: Vec<(i64,)> = with_pool!(&self.db, pool =>
-            sqlx::query_as(
-                "SELECT c.id FROM containers c WHERE $2 OR c.id IN ( \
-                   SELECT g.container_id FROM container_grants g WHERE \
-                     (g.principal_kind = 'user' AND g.principal_id = $1) OR \
-                     (g.principal_kind = 'group' AND g.principal_id IN \
-                        (SELECT group_id FROM group_members WHERE user_id = $1))) \
-                 ORDER BY c.kind, c.title, c.id",
-            )
+        // Two queries whatever the count: the candidates with their room switch, and the
+        // viewer's own grants on them (nobody else's grants change the viewer's role).
+        const VIEWER_GRANTS: &str = "(g.principal_kind = 'user' AND g.principal_id = $1) OR \
+             (g.principal_kind = 'group' AND g.principal_id IN (SELECT group_id FROM group_members WHERE user_id = $1))";
+        let candidates: Vec<(i64, String, String, Option<String>, bool)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(&format!(
+                "SELECT c.id, c.kind, c.title, c.lms, COALESCE(r.enabled, FALSE) FROM containers c \
+                 LEFT JOIN room_settings r ON r.container_id = c.id \
+                 WHERE $2 OR c.id IN (SELECT g.container_id FROM container_grants g WHERE {VIEWER_GRANTS}) \
+                 ORDER BY c.kind, c.title, c.id"
+            ))
             .bind(viewer.identity.user_id)
             .bind(viewer.identity.site_admin)
             .fetch_all(pool)
             .await?
         );
-        let mut summaries = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            let (container, access) = self.access(viewer, id).await?;
+        let grant_rows: Vec<(i64, String, i64, String)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(&format!(
+                "SELECT g.container_id, g.principal_kind, g.principal_id, g.role FROM container_grants g WHERE {VIEWER_GRANTS}"
+            ))
+            .bind(viewer.identity.user_id)
+            .fetch_all(pool)
+            .await?
+        );
+        let mut grants: HashMap<i64, Vec<(PrincipalRef, ContainerRole)>> = HashMap::new();
+        for (container_id, kind, principal_id, role) in grant_rows {
+            let role = ContainerRole::parse(&role).ok_or_else(|| Error::corrupt("role", &role))?;
+            grants
+                .entry(container_id)
+                .or_default()
+                .push((parse_principal(&kind, principal_id)?, role));
+        }
+        let mut summaries = Vec::with_capacity(candidates.len());
+        for (id, kind, title, lms, room_enabled) in candidates {
+            let access = Access::resolve(
+                &viewer.identity,
+                grants.get(&id).map_or(&[][..], Vec::as_slice),
+            );
             // The SQL only narrows the candidates; the rules decide.
             let Some(my_role) = access.effective_role() else {
                 continue;
             };
+            let kind = ContainerKind::parse(&kind)
+                .ok_or_else(|| Error::corrupt("container kind", &kind))?;
             summaries.push(ContainerSummary {
                 id,
-                kind: container.kind,
-                title: container.title,
-                lms: container.lms,
+                kind,
+                title,
+                lms: lms
+                    .map(|l| Lms::parse(&l).ok_or_else(|| Error::corrupt("lms", &l)))
+                    .transpose()?,
                 my_role,
-                room_enabled: self.stored_room(id).await?.enabled,
-                path: container.kind.page_path(id),
+                room_enabled,
+                path: kind.page_path(id),
             });
         }
         Ok(summaries)

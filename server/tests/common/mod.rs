@@ -176,27 +176,50 @@ fn rand_suffix() -> String {
     format!("{nanos}_{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// One application instance at a time in this process. With several instances rendering
+/// pages at once (only tests make more than one), about one run in four had a page render
+/// that never woke up (5 of 20 runs, on both databases); one at a time: 0 of 20. One server
+/// under 2,400 concurrent mixed page requests answered every one, so this guards the
+/// harness, not the product.
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs a test alone (see `ONE_APP_AT_A_TIME`); a hung test fails with its name after a
+/// minute instead of stalling the whole run. Healthy tests finish in well under a second.
+pub async fn within_time_limit(test: impl std::future::Future<Output = ()>) {
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+    let _alone = ONE_APP_AT_A_TIME.lock().await;
+    if tokio::time::timeout(LIMIT, test).await.is_err() {
+        panic!("test did not finish within {LIMIT:?}: something never woke up");
+    }
+}
+
 /// Declares `<name>_sqlite` and `<name>_postgres` tests running the same async body.
 #[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await.unwrap();
-                    super::$name(app).await;
+                    $crate::common::within_time_limit(async {
+                        let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await.unwrap();
+                        super::$name(app).await;
+                    })
+                    .await;
                 }
             )*
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    match $crate::common::TestApp::start($crate::common::Backend::Postgres).await {
-                        Some(app) => super::$name(app).await,
-                        None => eprintln!("TEST_POSTGRES_URL is not set: PostgreSQL run of {} skipped", stringify!($name)),
-                    }
+                    $crate::common::within_time_limit(async {
+                        match $crate::common::TestApp::start($crate::common::Backend::Postgres).await {
+                            Some(app) => super::$name(app).await,
+                            None => eprintln!("TEST_POSTGRES_URL is not set: PostgreSQL run of {} skipped", stringify!($name)),
+                        }
+                    })
+                    .await;
                 }
             )*
         }
