@@ -39,16 +39,36 @@ type RawContainer = (
     Option<String>,
 );
 
+fn parse_kind(kind: &str) -> Result<ContainerKind> {
+    ContainerKind::parse(kind).ok_or_else(|| Error::corrupt("container kind", kind))
+}
+
+fn parse_lms(lms: Option<String>) -> Result<Option<Lms>> {
+    lms.map(|l| Lms::parse(&l).ok_or_else(|| Error::corrupt("lms", &l)))
+        .transpose()
+}
+
+fn parse_grant(kind: &str, principal_id: i64, role: &str) -> Result<(PrincipalRef, ContainerRole)> {
+    let role = ContainerRole::parse(role).ok_or_else(|| Error::corrupt("role", role))?;
+    Ok((parse_principal(kind, principal_id)?, role))
+}
+
+/// Grants that reach the viewer (`$1`): to them directly or to one of their groups.
+macro_rules! viewer_grants {
+    () => {
+        "(g.principal_kind = 'user' AND g.principal_id = $1) OR \
+         (g.principal_kind = 'group' AND g.principal_id IN (SELECT group_id FROM group_members WHERE user_id = $1))"
+    };
+}
+
 fn parse_container(raw: RawContainer) -> Result<ContainerRow> {
     let (id, kind, title, description, lms, course_id, privacy) = raw;
     Ok(ContainerRow {
         id,
-        kind: ContainerKind::parse(&kind).ok_or_else(|| Error::corrupt("container kind", &kind))?,
+        kind: parse_kind(&kind)?,
         title,
         description,
-        lms: lms
-            .map(|l| Lms::parse(&l).ok_or_else(|| Error::corrupt("lms", &l)))
-            .transpose()?,
+        lms: parse_lms(lms)?,
         course_id,
         privacy: privacy
             .map(|p| ChannelPrivacy::parse(&p).ok_or_else(|| Error::corrupt("privacy", &p)))
@@ -98,11 +118,7 @@ impl Store {
                 .await?
         );
         rows.into_iter()
-            .map(|(kind, id, role)| {
-                let role =
-                    ContainerRole::parse(&role).ok_or_else(|| Error::corrupt("role", &role))?;
-                Ok((parse_principal(&kind, id)?, role))
-            })
+            .map(|(kind, id, role)| parse_grant(&kind, id, &role))
             .collect()
     }
 
@@ -151,14 +167,13 @@ impl Store {
     pub async fn list_containers(&self, viewer: &Viewer) -> Result<Vec<ContainerSummary>> {
         // Two queries whatever the count: the candidates with their room switch, and the
         // viewer's own grants on them (nobody else's grants change the viewer's role).
-        const VIEWER_GRANTS: &str = "(g.principal_kind = 'user' AND g.principal_id = $1) OR \
-             (g.principal_kind = 'group' AND g.principal_id IN (SELECT group_id FROM group_members WHERE user_id = $1))";
         let candidates: Vec<(i64, String, String, Option<String>, bool)> = with_pool!(&self.db, pool =>
-            sqlx::query_as(&format!(
+            sqlx::query_as(concat!(
                 "SELECT c.id, c.kind, c.title, c.lms, COALESCE(r.enabled, FALSE) FROM containers c \
                  LEFT JOIN room_settings r ON r.container_id = c.id \
-                 WHERE $2 OR c.id IN (SELECT g.container_id FROM container_grants g WHERE {VIEWER_GRANTS}) \
-                 ORDER BY c.kind, c.title, c.id"
+                 WHERE $2 OR c.id IN (SELECT g.container_id FROM container_grants g WHERE ",
+                viewer_grants!(),
+                ") ORDER BY c.kind, c.title, c.id"
             ))
             .bind(viewer.identity.user_id)
             .bind(viewer.identity.site_admin)
@@ -166,8 +181,9 @@ impl Store {
             .await?
         );
         let grant_rows: Vec<(i64, String, i64, String)> = with_pool!(&self.db, pool =>
-            sqlx::query_as(&format!(
-                "SELECT g.container_id, g.principal_kind, g.principal_id, g.role FROM container_grants g WHERE {VIEWER_GRANTS}"
+            sqlx::query_as(concat!(
+                "SELECT g.container_id, g.principal_kind, g.principal_id, g.role FROM container_grants g WHERE ",
+                viewer_grants!()
             ))
             .bind(viewer.identity.user_id)
             .fetch_all(pool)
@@ -175,11 +191,10 @@ impl Store {
         );
         let mut grants: HashMap<i64, Vec<(PrincipalRef, ContainerRole)>> = HashMap::new();
         for (container_id, kind, principal_id, role) in grant_rows {
-            let role = ContainerRole::parse(&role).ok_or_else(|| Error::corrupt("role", &role))?;
             grants
                 .entry(container_id)
                 .or_default()
-                .push((parse_principal(&kind, principal_id)?, role));
+                .push(parse_grant(&kind, principal_id, &role)?);
         }
         let mut summaries = Vec::with_capacity(candidates.len());
         for (id, kind, title, lms, room_enabled) in candidates {
@@ -191,15 +206,12 @@ impl Store {
             let Some(my_role) = access.effective_role() else {
                 continue;
             };
-            let kind = ContainerKind::parse(&kind)
-                .ok_or_else(|| Error::corrupt("container kind", &kind))?;
+            let kind = parse_kind(&kind)?;
             summaries.push(ContainerSummary {
                 id,
                 kind,
                 title,
-                lms: lms
-                    .map(|l| Lms::parse(&l).ok_or_else(|| Error::corrupt("lms", &l)))
-                    .transpose()?,
+                lms: parse_lms(lms)?,
                 my_role,
                 room_enabled,
                 path: kind.page_path(id),
