@@ -5,10 +5,7 @@ use leptos::wasm_bindgen::JsCast;
 
 /// A `focusout` handler that closes a menu once focus leaves `root` (a click elsewhere, Tab
 /// past the last item), as people expect of a menu.
-pub fn close_when_focus_leaves(
-    root: NodeRef<Div>,
-    open: RwSignal<bool>,
-) -> impl Fn(FocusEvent) + Copy {
+fn close_when_focus_leaves(root: NodeRef<Div>, open: RwSignal<bool>) -> impl Fn(FocusEvent) + Copy {
     move |ev: FocusEvent| {
         let next = ev
             .related_target()
@@ -23,9 +20,21 @@ pub fn close_when_focus_leaves(
     }
 }
 
-/// The three-dot Actions menu of a gallery or channel page.
+/// A button that opens a menu of `children` (`<li role="none">` items holding a
+/// `role="menuitem"`). It closes on Escape, when focus leaves it, and when an item is chosen.
 #[component]
-pub fn ActionsMenu(items: Vec<(&'static str, String)>) -> impl IntoView {
+pub fn Menu(
+    /// The button's text.
+    label: &'static str,
+    /// Shown before the label, hidden from assistive technology (e.g. "⋮").
+    #[prop(optional)]
+    icon: Option<&'static str>,
+    /// `primary` or `secondary`.
+    button_style: &'static str,
+    /// Unique on the page.
+    id: &'static str,
+    children: Children,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let root = NodeRef::<Div>::new();
     view! {
@@ -37,21 +46,31 @@ pub fn ActionsMenu(items: Vec<(&'static str, String)>) -> impl IntoView {
         >
             <button
                 type="button"
-                class="button secondary"
+                class=format!("button {button_style}")
                 aria-haspopup="menu"
-                aria-controls="actions-menu"
+                aria-controls=id
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                <span aria-hidden="true">"⋮ "</span>
-                "Actions"
+                {icon.map(|icon| view! { <span aria-hidden="true">{icon}" "</span> })}
+                {label}
             </button>
-            <ul id="actions-menu" role="menu" class="menu-list" hidden=move || !open.get()>
-                {items
-                    .into_iter()
-                    .map(|(label, href)| view! { <li role="none"><a role="menuitem" href=href>{label}</a></li> })
-                    .collect_view()}
+            <ul id=id role="menu" class="menu-list" hidden=move || !open.get() on:click=move |_| open.set(false)>
+                {children()}
             </ul>
         </div>
+    }
+}
+
+/// The three-dot Actions menu of a gallery or channel page.
+#[component]
+pub fn ActionsMenu(items: Vec<(&'static str, String)>) -> impl IntoView {
+    view! {
+        <Menu label="Actions" icon="⋮" button_style="secondary" id="actions-menu">
+            {items
+                .into_iter()
+                .map(|(label, href)| view! { <li role="none"><a role="menuitem" href=href>{label}</a></li> })
+                .collect_view()}
+        </Menu>
     }
 }

@@ -7,7 +7,7 @@ mod switch;
 mod topbar;
 
 pub use feedback::{error_text, ErrorNotice, Loading, RequireSignIn};
-pub use menu::{close_when_focus_leaves, ActionsMenu};
+pub use menu::{ActionsMenu, Menu};
 pub use picker::PrincipalPicker;
 pub use switch::Switch;
 pub use topbar::TopBar;

@@ -5,9 +5,7 @@ use leptos_meta::Title;
 
 use super::{load_by_id, use_text_param};
 use crate::api::{load_media_roles, AddMediaModerators, RemoveMediaModerator};
-use crate::components::{
-    close_when_focus_leaves, error_text, ErrorNotice, Loading, PrincipalPicker, RequireSignIn,
-};
+use crate::components::{error_text, ErrorNotice, Loading, Menu, PrincipalPicker, RequireSignIn};
 
 /// A media entry's edit page: Details and Roles & permissions.
 #[component]
@@ -105,8 +103,6 @@ fn RolesSection(roles: MediaRoles) -> impl IntoView {
         }
     });
     let dialog_open = RwSignal::new(false);
-    let menu_open = RwSignal::new(false);
-    let menu_root = NodeRef::<leptos::html::Div>::new();
     let picked = RwSignal::new(Vec::new());
     let room_moderator = RwSignal::new(true);
     let chat_moderator = RwSignal::new(false);
@@ -151,16 +147,11 @@ fn RolesSection(roles: MediaRoles) -> impl IntoView {
         <div class="section-head">
             <h1>"Roles & permissions"</h1>
             {module_on.then(|| view! {
-                <div class="menu" node_ref=menu_root on:focusout=close_when_focus_leaves(menu_root, menu_open)
-                    on:keydown=move |ev| if ev.key() == "Escape" { menu_open.set(false) }>
-                    <button type="button" class="button primary" aria-haspopup="menu" aria-expanded=move || menu_open.get().to_string()
-                        on:click=move |_| menu_open.update(|o| *o = !*o)>"Add users"</button>
-                    <ul role="menu" class="menu-list" hidden=move || !menu_open.get()>
-                        <li role="none">
-                            <button type="button" role="menuitem" on:click=move |_| { menu_open.set(false); dialog_open.set(true); }>"Moderators"</button>
-                        </li>
-                    </ul>
-                </div>
+                <Menu label="Add users" button_style="primary" id="add-users-menu">
+                    <li role="none">
+                        <button type="button" role="menuitem" on:click=move |_| dialog_open.set(true)>"Moderators"</button>
+                    </li>
+                </Menu>
             })}
         </div>
         {(!module_on).then(|| view! {
