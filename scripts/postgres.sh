@@ -9,11 +9,13 @@ if ! command -v pg_lsclusters >/dev/null; then
 fi
 if [[ -z "$(pg_lsclusters -h)" ]]; then
   version=$(ls /usr/lib/postgresql | sort -n | tail -1)
-  pg_createcluster "$version" main >/dev/null
+  pg_createcluster "$version" main >&2
 fi
 read -r version name port status _ < <(pg_lsclusters -h | head -1)
 if [[ "$status" != online* ]]; then
-  pg_ctlcluster "$version" "$name" start
+  # Only the URL may reach stdout (callers capture it): pg_ctlcluster prints notes such as
+  # "Removed stale pid file." there, and the server must not hold the caller's pipe open.
+  pg_ctlcluster "$version" "$name" start >&2
 fi
 as_postgres() { su postgres -c "psql -p $port -qAt -v ON_ERROR_STOP=1 $*"; }
 as_postgres "-c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
