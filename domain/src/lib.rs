@@ -8,6 +8,6 @@ pub mod api;
 pub mod container;
 pub mod room;
 
-pub use access::{Access, Identity, PrincipalRef};
+pub use access::{Access, Identity, PrincipalRef, RoomRights};
 pub use container::{ChannelPrivacy, ContainerKind, ContainerRole, Lms, MediaStatus};
 pub use room::{QnaSetting, RoomLimits, RoomMode};

@@ -1,0 +1,266 @@
+use std::collections::BTreeMap;
+
+use domain::RoomMode;
+
+use crate::types::*;
+
+const MAX_NAME_CHARS: usize = 80;
+
+/// Stage eligibility before any invitation: Interactive rooms put everyone on stage; in a Webinar
+/// only room moderators and assigned presenters speak.
+pub fn may_take_stage(mode: RoomMode, actor: &Actor) -> bool {
+    match mode {
+        RoomMode::Interactive => true,
+        RoomMode::Webinar => actor.rights.room_moderator || actor.presenter,
+    }
+}
+
+/// One room's live state. Closed until a room moderator launches it; closing removes everyone.
+#[derive(Clone, Debug)]
+pub struct Room {
+    config: RoomConfig,
+    launched_at: Option<UnixTime>,
+    participants: BTreeMap<ParticipantId, Participant>,
+    on_stage: u32,
+}
+
+impl Room {
+    pub fn new(config: RoomConfig) -> Self {
+        Self {
+            config,
+            launched_at: None,
+            participants: BTreeMap::new(),
+            on_stage: 0,
+        }
+    }
+
+    pub fn config(&self) -> RoomConfig {
+        self.config
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.launched_at.is_some()
+    }
+
+    pub fn launched_at(&self) -> Option<UnixTime> {
+        self.launched_at
+    }
+
+    pub fn participants(&self) -> impl Iterator<Item = &Participant> {
+        self.participants.values()
+    }
+
+    pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.participants.get(&id)
+    }
+
+    pub fn participant_count(&self) -> u32 {
+        self.participants.len() as u32
+    }
+
+    pub fn stage_count(&self) -> u32 {
+        self.on_stage
+    }
+
+    /// Whether `participant` may send media of this kind right now (the SFU asks before
+    /// forwarding anything a client offers).
+    pub fn may_publish(&self, participant: ParticipantId) -> bool {
+        self.participants
+            .get(&participant)
+            .is_some_and(|p| p.seat == Seat::Stage)
+    }
+
+    /// Applies `command` by `actor` at `now`. On error nothing changed.
+    pub fn handle(
+        &mut self,
+        command: Command,
+        actor: &Actor,
+        now: UnixTime,
+    ) -> Result<Vec<Event>, RoomError> {
+        match command {
+            Command::Launch => self.launch(actor, now),
+            Command::Join {
+                participant,
+                name,
+                seat,
+                media,
+            } => self.join(actor, participant, name, seat, media, now),
+            Command::SetSeat { participant, seat } => self.set_seat(actor, participant, seat),
+            Command::SetMedia { participant, media } => self.set_media(actor, participant, media),
+            Command::Leave { participant } => {
+                self.own(actor, participant)?;
+                Ok(vec![self.remove(participant)])
+            }
+            Command::EndForAll => {
+                if !actor.rights.room_moderator {
+                    return Err(RoomError::NotAllowed {
+                        action: Action::EndForAll,
+                    });
+                }
+                Ok(self.close(CloseReason::EndedByModerator))
+            }
+            Command::Close { reason } => Ok(self.close(reason)),
+        }
+    }
+
+    fn launch(&mut self, actor: &Actor, now: UnixTime) -> Result<Vec<Event>, RoomError> {
+        if !actor.rights.room_moderator {
+            return Err(RoomError::NotAllowed {
+                action: Action::Launch,
+            });
+        }
+        if self.launched_at.is_some() {
+            return Ok(Vec::new());
+        }
+        self.launched_at = Some(now);
+        Ok(vec![Event::Launched { at: now }])
+    }
+
+    fn join(
+        &mut self,
+        actor: &Actor,
+        id: ParticipantId,
+        name: String,
+        seat: Seat,
+        media: MediaState,
+        now: UnixTime,
+    ) -> Result<Vec<Event>, RoomError> {
+        if self.launched_at.is_none() {
+            return Err(RoomError::NotOpen);
+        }
+        if self.participants.contains_key(&id) {
+            return Err(RoomError::AlreadyJoined);
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(RoomError::InvalidName {
+                max: MAX_NAME_CHARS,
+            });
+        }
+        let limits = self.config.mode.limits();
+        if self.participant_count() >= limits.max_participants {
+            return Err(RoomError::RoomFull {
+                limit: limits.max_participants,
+            });
+        }
+        self.check_seat(actor, seat, media)?;
+        let participant = Participant {
+            id,
+            user_id: actor.user_id,
+            name: name.to_owned(),
+            seat,
+            media: if seat == Seat::Stage {
+                media
+            } else {
+                MediaState::OFF
+            },
+            rights: actor.rights,
+            joined_at: now,
+        };
+        if seat == Seat::Stage {
+            self.on_stage += 1;
+        }
+        self.participants.insert(id, participant.clone());
+        Ok(vec![Event::Joined { participant }])
+    }
+
+    /// Refuses a stage seat the actor may not take or that would overfill the stage, and media
+    /// sent from the audience.
+    fn check_seat(&self, actor: &Actor, seat: Seat, media: MediaState) -> Result<(), RoomError> {
+        match seat {
+            Seat::Viewer if media != MediaState::OFF => Err(RoomError::NotAllowed {
+                action: Action::Publish,
+            }),
+            Seat::Viewer => Ok(()),
+            Seat::Stage => {
+                if !may_take_stage(self.config.mode, actor) {
+                    return Err(RoomError::NotAllowed {
+                        action: Action::TakeStage,
+                    });
+                }
+                match self.config.mode.limits().max_on_stage {
+                    Some(limit) if self.on_stage >= limit => Err(RoomError::StageFull { limit }),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn own(&self, actor: &Actor, id: ParticipantId) -> Result<&Participant, RoomError> {
+        let participant = self.participants.get(&id).ok_or(RoomError::NotInRoom)?;
+        if participant.user_id != actor.user_id {
+            return Err(RoomError::NotAllowed {
+                action: Action::ActForOthers,
+            });
+        }
+        Ok(participant)
+    }
+
+    fn set_seat(
+        &mut self,
+        actor: &Actor,
+        id: ParticipantId,
+        seat: Seat,
+    ) -> Result<Vec<Event>, RoomError> {
+        let current = self.own(actor, id)?.seat;
+        if current == seat {
+            return Ok(Vec::new());
+        }
+        self.check_seat(actor, seat, MediaState::OFF)?;
+        let participant = self.participants.get_mut(&id).expect("checked by own()");
+        participant.seat = seat;
+        participant.media = MediaState::OFF;
+        match seat {
+            Seat::Stage => self.on_stage += 1,
+            Seat::Viewer => self.on_stage -= 1,
+        }
+        Ok(vec![Event::SeatChanged {
+            participant: id,
+            seat,
+            media: MediaState::OFF,
+        }])
+    }
+
+    fn set_media(
+        &mut self,
+        actor: &Actor,
+        id: ParticipantId,
+        media: MediaState,
+    ) -> Result<Vec<Event>, RoomError> {
+        let participant = self.own(actor, id)?;
+        if participant.seat == Seat::Viewer && media != MediaState::OFF {
+            return Err(RoomError::NotAllowed {
+                action: Action::Publish,
+            });
+        }
+        if participant.media == media {
+            return Ok(Vec::new());
+        }
+        self.participants
+            .get_mut(&id)
+            .expect("checked by own()")
+            .media = media;
+        Ok(vec![Event::MediaChanged {
+            participant: id,
+            media,
+        }])
+    }
+
+    fn remove(&mut self, id: ParticipantId) -> Event {
+        if let Some(gone) = self.participants.remove(&id) {
+            if gone.seat == Seat::Stage {
+                self.on_stage -= 1;
+            }
+        }
+        Event::Left { participant: id }
+    }
+
+    fn close(&mut self, reason: CloseReason) -> Vec<Event> {
+        if self.launched_at.take().is_none() && self.participants.is_empty() {
+            return Vec::new();
+        }
+        self.participants.clear();
+        self.on_stage = 0;
+        vec![Event::Closed { reason }]
+    }
+}
