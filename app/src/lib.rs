@@ -4,6 +4,7 @@
 pub mod api;
 pub mod components;
 pub mod pages;
+pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod session;
 

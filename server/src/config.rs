@@ -1,6 +1,6 @@
 //! Configuration from the environment, with defaults that run the demo on loopback.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use leptos::prelude::LeptosOptions;
 
@@ -18,6 +18,44 @@ pub struct Config {
     pub site_root: String,
     pub site_pkg_dir: String,
     pub output_name: String,
+    /// `RTC_UDP_ADDR`: the SFU's one UDP socket (default `127.0.0.1:0`, any free port; give a
+    /// fixed port where a firewall must allow it).
+    pub rtc_udp_addr: SocketAddr,
+    /// `RTC_PUBLIC_IP`: the address browsers reach the SFU at, when it is not the bound one.
+    pub rtc_public_ip: Option<IpAddr>,
+    /// `STUN_URLS`, `TURN_URLS` (comma-separated), `TURN_SECRET` (coturn's
+    /// `static-auth-secret`) and `TURN_TTL_SECS` (default 3600): handed to browsers.
+    pub ice: IceConfig,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct IceConfig {
+    pub stun_urls: Vec<String>,
+    pub turn_urls: Vec<String>,
+    pub turn_secret: Option<String>,
+    pub turn_ttl_secs: u64,
+}
+
+fn list(name: &str) -> Vec<String> {
+    var(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    let text = var(name).unwrap_or_else(|| default.to_owned());
+    text.parse().map_err(|e: T::Err| ConfigError {
+        name,
+        reason: format!("{text:?}: {e}"),
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +95,17 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             site_pkg_dir: var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
             output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "meetingrooms".into()),
+            rtc_udp_addr: parsed("RTC_UDP_ADDR", "127.0.0.1:0")?,
+            rtc_public_ip: match var("RTC_PUBLIC_IP") {
+                None => None,
+                Some(_) => Some(parsed("RTC_PUBLIC_IP", "")?),
+            },
+            ice: IceConfig {
+                stun_urls: list("STUN_URLS"),
+                turn_urls: list("TURN_URLS"),
+                turn_secret: var("TURN_SECRET"),
+                turn_ttl_secs: parsed("TURN_TTL_SECS", "3600")?,
+            },
         })
     }
 
@@ -70,6 +119,9 @@ impl Config {
             site_root: "target/site".into(),
             site_pkg_dir: "pkg".into(),
             output_name: "meetingrooms".into(),
+            rtc_udp_addr: "127.0.0.1:0".parse().expect("literal address"),
+            rtc_public_ip: None,
+            ice: IceConfig::default(),
         }
     }
 
@@ -80,5 +132,62 @@ impl Config {
             .site_pkg_dir(self.site_pkg_dir.clone())
             .site_addr(self.site_addr)
             .build()
+    }
+}
+
+impl IceConfig {
+    /// ICE servers for one user. TURN credentials follow coturn's REST API scheme
+    /// (`use-auth-secret`): username `<expiry>:<user>`, password base64(HMAC-SHA1(secret,
+    /// username)), so they expire without any state on our side.
+    pub fn servers_for(&self, user_id: i64, now_secs: u64) -> Vec<app::protocol::IceServer> {
+        use base64::Engine as _;
+        use hmac::Mac as _;
+
+        let mut servers = Vec::new();
+        if !self.stun_urls.is_empty() {
+            servers.push(app::protocol::IceServer {
+                urls: self.stun_urls.clone(),
+                username: None,
+                credential: None,
+            });
+        }
+        if let (false, Some(secret)) = (self.turn_urls.is_empty(), &self.turn_secret) {
+            let username = format!("{}:{user_id}", now_secs + self.turn_ttl_secs);
+            let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes())
+                .expect("HMAC takes keys of any length");
+            mac.update(username.as_bytes());
+            let credential =
+                base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+            servers.push(app::protocol::IceServer {
+                urls: self.turn_urls.clone(),
+                username: Some(username),
+                credential: Some(credential),
+            });
+        }
+        servers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turn_credentials_follow_coturns_rest_scheme() {
+        let ice = IceConfig {
+            stun_urls: vec!["stun:turn.example.org:3478".into()],
+            turn_urls: vec!["turn:turn.example.org:3478?transport=udp".into()],
+            turn_secret: Some("north".into()),
+            turn_ttl_secs: 600,
+        };
+        let servers = ice.servers_for(42, 1_000);
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[1].username.as_deref(), Some("1600:42"));
+        // echo -n 1600:42 | openssl dgst -sha1 -hmac north -binary | base64
+        assert_eq!(
+            servers[1].credential.as_deref(),
+            Some("Oum4G77djGfM6y0JwVaSR0m0bbU=")
+        );
+        assert!(IceConfig::default().servers_for(1, 0).is_empty());
     }
 }

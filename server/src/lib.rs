@@ -3,7 +3,9 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod live;
 pub mod session;
+pub mod sfu;
 
 use app::session::CookiePolicy;
 use app::{shell, App};
@@ -25,21 +27,45 @@ pub struct AppState {
     pub store: Store,
     pub leptos_options: LeptosOptions,
     pub cookies: CookiePolicy,
+    pub hub: live::Hub,
+    pub ice: std::sync::Arc<config::IceConfig>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Store(#[from] store::Error),
+    #[error("media server UDP socket {addr}: {source}")]
+    Sfu {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 impl AppState {
-    /// Connects to the database (running migrations) and seeds the demo if configured.
-    pub async fn new(config: &Config) -> Result<Self, store::Error> {
+    /// Connects to the database (running migrations), seeds the demo if configured, and
+    /// starts the SFU on its UDP socket.
+    pub async fn new(config: &Config) -> Result<Self, StartError> {
         let store = Store::connect(&config.database_url).await?;
         if config.seed_demo {
             store.seed_demo_if_empty().await?;
         }
+        let sfu = sfu::Sfu::start(config.rtc_udp_addr, config.rtc_public_ip)
+            .await
+            .map_err(|source| StartError::Sfu {
+                addr: config.rtc_udp_addr,
+                source,
+            })?;
+        let hub = live::Hub::new(sfu);
+        hub.follow(&store);
         Ok(Self {
             store,
             leptos_options: config.leptos_options(),
             cookies: CookiePolicy {
                 secure: config.cookie_secure,
             },
+            hub,
+            ice: std::sync::Arc::new(config.ice.clone()),
         })
     }
 }
@@ -58,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api::routes())
+        .route("/api/rooms/{id}/ws", get(live::room_socket))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),

@@ -452,6 +452,12 @@ impl Store {
             enabled = settings.enabled,
             "room settings saved"
         );
+        // Nobody listening (no live room machinery, e.g. in tools) is fine.
+        let _ = self.changes.send(crate::Change::RoomSettings {
+            container_id,
+            enabled: settings.enabled,
+            mode: settings.mode,
+        });
         self.named_room_settings(container_id).await
     }
 

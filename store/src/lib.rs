@@ -23,6 +23,18 @@ pub struct Store {
     db: Db,
     /// A hash to verify unknown usernames against, made once.
     decoy: Arc<tokio::sync::OnceCell<String>>,
+    changes: tokio::sync::broadcast::Sender<Change>,
+}
+
+/// A saved change live rooms must react to (in this process; the Redis bus relays them across
+/// nodes when scaled out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    RoomSettings {
+        container_id: i64,
+        enabled: bool,
+        mode: domain::RoomMode,
+    },
 }
 
 impl Store {
@@ -34,7 +46,13 @@ impl Store {
         Self {
             db,
             decoy: Arc::default(),
+            changes: tokio::sync::broadcast::channel(256).0,
         }
+    }
+
+    /// Changes saved from now on, through any handle of this store.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 
     pub fn db(&self) -> &Db {

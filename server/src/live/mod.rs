@@ -1,0 +1,279 @@
+//! Live rooms: one [`room::Room`] rules state per container, the signalling connections in
+//! it, and the fan-out of its events to those connections and to the SFU. Each room's state
+//! sits behind one lock, so concurrent joins are decided one at a time and never overshoot
+//! a limit.
+
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use app::protocol::ServerMessage;
+use domain::RoomMode;
+use room::{Actor, CloseReason, Command, Event, ParticipantId, Room, RoomConfig, RoomError, Seat};
+use tokio::sync::mpsc;
+
+use crate::sfu::{MemberKey, SfuHandle};
+
+pub use socket::room_socket;
+
+pub type Outbox = mpsc::UnboundedSender<ServerMessage>;
+
+#[derive(Clone)]
+pub struct Hub {
+    rooms: Arc<Mutex<HashMap<i64, LiveRoom>>>,
+    sfu: SfuHandle,
+    next_participant: Arc<AtomicU64>,
+}
+
+struct LiveRoom {
+    rules: Room,
+    connections: HashMap<ParticipantId, Connection>,
+}
+
+struct Connection {
+    outbox: Outbox,
+    actor: Actor,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Hub {
+    pub fn new(sfu: SfuHandle) -> Self {
+        Self {
+            rooms: Arc::default(),
+            sfu,
+            next_participant: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    pub fn sfu(&self) -> &SfuHandle {
+        &self.sfu
+    }
+
+    /// Closes live sessions whose room gets disabled on the Meeting room tab.
+    pub fn follow(&self, store: &store::Store) {
+        let mut changes = store.changes();
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(store::Change::RoomSettings {
+                        container_id,
+                        enabled: false,
+                        ..
+                    }) => hub.close(container_id, CloseReason::RoomDisabled),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "room changes lagged");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// Registers a signalling connection; returns its participant id and whether the room is
+    /// open. The room's rules state is created with the configured mode on first use.
+    pub fn connect(
+        &self,
+        container_id: i64,
+        mode: RoomMode,
+        actor: Actor,
+        outbox: Outbox,
+    ) -> (ParticipantId, bool) {
+        let id = ParticipantId(self.next_participant.fetch_add(1, Ordering::Relaxed));
+        let mut rooms = self.rooms.lock().expect("room lock");
+        let live = rooms.entry(container_id).or_insert_with(|| LiveRoom {
+            rules: Room::new(RoomConfig { mode }),
+            connections: HashMap::new(),
+        });
+        live.connections.insert(id, Connection { outbox, actor });
+        (id, live.rules.is_open())
+    }
+
+    /// The connection ended: leaves the room if joined, and forgets an idle closed room.
+    pub fn disconnect(&self, container_id: i64, id: ParticipantId) {
+        let mut rooms = self.rooms.lock().expect("room lock");
+        let Some(live) = rooms.get_mut(&container_id) else {
+            return;
+        };
+        if live.rules.participant(id).is_some() {
+            let actor = live.connections[&id].actor;
+            let _ = self.apply(
+                container_id,
+                live,
+                &actor,
+                Command::Leave { participant: id },
+            );
+        }
+        live.connections.remove(&id);
+        if live.connections.is_empty() && !live.rules.is_open() {
+            rooms.remove(&container_id);
+        }
+    }
+
+    /// Runs one command of connection `id` through the rules and fans out what happened.
+    pub fn command(
+        &self,
+        container_id: i64,
+        id: ParticipantId,
+        command: Command,
+    ) -> Result<(), RoomError> {
+        let mut rooms = self.rooms.lock().expect("room lock");
+        let live = rooms.get_mut(&container_id).ok_or(RoomError::NotInRoom)?;
+        let actor = live.connections.get(&id).ok_or(RoomError::NotInRoom)?.actor;
+        self.apply(container_id, live, &actor, command)
+    }
+
+    /// Whether `id` may send media now (asked before an offer reaches the SFU).
+    pub fn may_publish(&self, container_id: i64, id: ParticipantId) -> bool {
+        let rooms = self.rooms.lock().expect("room lock");
+        rooms
+            .get(&container_id)
+            .is_some_and(|live| live.rules.may_publish(id))
+    }
+
+    pub fn media_of(&self, container_id: i64, id: ParticipantId) -> Option<room::MediaState> {
+        let rooms = self.rooms.lock().expect("room lock");
+        rooms
+            .get(&container_id)
+            .and_then(|live| live.rules.participant(id))
+            .map(|p| p.media)
+    }
+
+    pub fn is_joined(&self, container_id: i64, id: ParticipantId) -> bool {
+        let rooms = self.rooms.lock().expect("room lock");
+        rooms
+            .get(&container_id)
+            .is_some_and(|live| live.rules.participant(id).is_some())
+    }
+
+    /// Ends the live session for everyone (the room was disabled).
+    pub fn close(&self, container_id: i64, reason: CloseReason) {
+        let mut rooms = self.rooms.lock().expect("room lock");
+        if let Some(live) = rooms.get_mut(&container_id) {
+            let system = Actor::default();
+            let _ = self.apply(container_id, live, &system, Command::Close { reason });
+        }
+    }
+
+    fn apply(
+        &self,
+        container_id: i64,
+        live: &mut LiveRoom,
+        actor: &Actor,
+        command: Command,
+    ) -> Result<(), RoomError> {
+        let before: Vec<ParticipantId> = match command {
+            Command::Close { .. } | Command::EndForAll => {
+                live.rules.participants().map(|p| p.id).collect()
+            }
+            _ => Vec::new(),
+        };
+        let events = live.rules.handle(command, actor, unix_now())?;
+        for event in events {
+            self.fan_out(container_id, live, &before, event);
+        }
+        Ok(())
+    }
+
+    fn fan_out(
+        &self,
+        container_id: i64,
+        live: &LiveRoom,
+        closed_out: &[ParticipantId],
+        event: Event,
+    ) {
+        let member = |participant| MemberKey {
+            room: container_id,
+            participant,
+        };
+        let send = |to: ParticipantId, message: ServerMessage| {
+            if let Some(connection) = live.connections.get(&to) {
+                let _ = connection.outbox.send(message);
+            }
+        };
+        let joined_except = |except: ParticipantId, message: ServerMessage| {
+            for participant in live.rules.participants().filter(|p| p.id != except) {
+                send(participant.id, message.clone());
+            }
+        };
+        match event {
+            Event::Launched { .. } => {
+                for connection in live.connections.values() {
+                    let _ = connection.outbox.send(ServerMessage::Opened);
+                }
+            }
+            Event::Joined { participant } => {
+                let id = participant.id;
+                send(
+                    id,
+                    ServerMessage::Joined {
+                        you: id,
+                        participants: live.rules.participants().cloned().collect(),
+                    },
+                );
+                joined_except(id, ServerMessage::ParticipantJoined { participant });
+                if let Some(connection) = live.connections.get(&id) {
+                    let slots = live.rules.config().mode.limits().max_visible_cameras;
+                    self.sfu
+                        .subscribe(member(id), slots as usize, connection.outbox.clone());
+                }
+            }
+            Event::SeatChanged {
+                participant,
+                seat,
+                media,
+            } => {
+                if seat == Seat::Viewer {
+                    self.sfu.unpublish(member(participant));
+                }
+                self.sfu.set_media(member(participant), media);
+                joined_except(
+                    ParticipantId(0),
+                    ServerMessage::ParticipantUpdated {
+                        participant,
+                        seat,
+                        media,
+                    },
+                );
+            }
+            Event::MediaChanged { participant, media } => {
+                self.sfu.set_media(member(participant), media);
+                let seat = live
+                    .rules
+                    .participant(participant)
+                    .map_or(Seat::Viewer, |p| p.seat);
+                joined_except(
+                    ParticipantId(0),
+                    ServerMessage::ParticipantUpdated {
+                        participant,
+                        seat,
+                        media,
+                    },
+                );
+            }
+            Event::Left { participant } => {
+                self.sfu.leave(member(participant));
+                joined_except(participant, ServerMessage::ParticipantLeft { participant });
+            }
+            Event::Closed { reason } => {
+                for &participant in closed_out {
+                    self.sfu.leave(member(participant));
+                }
+                for connection in live.connections.values() {
+                    let _ = connection.outbox.send(ServerMessage::Closed {
+                        reason,
+                        message: reason.message().to_owned(),
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! `GET /api/rooms/{container_id}/ws?v=1`: the room's signalling socket. The upgrade is
+//! authorised like the room page (session cookie, room entry rights); every message after it
+//! is authorised again by the rules before anything changes.
+
+use app::protocol::{
+    ClientMessage, PublishedTrack, RoomInfo, ServerMessage, MAX_CLIENT_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use room::{Actor, Command, MediaState, ParticipantId, RoomError};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::api::{ApiPath, ApiQuery};
+use crate::error::AppError;
+use crate::session::{is_cross_site, CurrentViewer};
+use crate::sfu::MemberKey;
+use crate::AppState;
+
+/// Most tracks one publisher may declare: microphone, camera, screen.
+const MAX_PUBLISHED_TRACKS: usize = 3;
+
+#[derive(Deserialize)]
+pub struct SocketQuery {
+    v: u32,
+}
+
+pub async fn room_socket(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(container_id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<SocketQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    // A page on another site must not open a socket with our user's cookie.
+    if is_cross_site(&headers) {
+        return Err(AppError::Request {
+            status: StatusCode::FORBIDDEN,
+            code: "cross_site",
+            message: "the room can only be opened from this site".into(),
+        });
+    }
+    if query.v != PROTOCOL_VERSION {
+        return Err(AppError::Request {
+            status: StatusCode::BAD_REQUEST,
+            code: "protocol_version",
+            message: format!(
+                "this server speaks room protocol v{PROTOCOL_VERSION}; reload the page"
+            ),
+        });
+    }
+    let entry = state.store.room_entry(&viewer, container_id).await?;
+    let actor = Actor {
+        user_id: viewer.identity.user_id,
+        rights: entry.rights,
+        presenter: entry.rights.room_moderator,
+    };
+    let info = RoomInfo {
+        title: entry.title.clone(),
+        mode: entry.mode,
+        open: false,
+        rights: entry.rights,
+        may_take_stage: room::may_take_stage(entry.mode, &actor),
+        ice_servers: state.ice.servers_for(viewer.identity.user_id, unix_secs()),
+    };
+    let session = Session {
+        state,
+        container_id,
+        name: viewer.me.name.clone(),
+        actor,
+        info,
+    };
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .on_upgrade(move |socket| session.run(socket)))
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+struct Session {
+    state: AppState,
+    container_id: i64,
+    name: String,
+    actor: Actor,
+    info: RoomInfo,
+}
+
+impl Session {
+    async fn run(mut self, socket: WebSocket) {
+        let hub = self.state.hub.clone();
+        let (outbox, mut inbox) = mpsc::unbounded_channel();
+        let (id, open) = hub.connect(
+            self.container_id,
+            self.info.mode,
+            self.actor,
+            outbox.clone(),
+        );
+        self.info.open = open;
+        let _ = outbox.send(ServerMessage::Welcome {
+            room: self.info.clone(),
+        });
+        let (mut sink, mut stream) = socket.split();
+        loop {
+            tokio::select! {
+                outgoing = inbox.recv() => {
+                    let Some(message) = outgoing else { break };
+                    let text = serde_json::to_string(&message).expect("server messages serialise");
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        let reply = match serde_json::from_str::<ClientMessage>(&text) {
+                            Ok(message) => self.handle(id, message, &outbox).await,
+                            Err(error) => Err(ServerMessage::error(
+                                "bad_message",
+                                format!("The message was not understood: {error}"),
+                            )),
+                        };
+                        if let Err(refusal) = reply {
+                            let _ = outbox.send(refusal);
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        let _ = outbox.send(ServerMessage::error("bad_message", "Messages are JSON text."));
+                    }
+                    Some(Ok(_)) => {}
+                    // Oversize frames end the stream with an error: the client gets a close.
+                    Some(Err(_)) | None => break,
+                },
+            }
+        }
+        hub.disconnect(self.container_id, id);
+    }
+
+    async fn handle(
+        &self,
+        id: ParticipantId,
+        message: ClientMessage,
+        outbox: &super::Outbox,
+    ) -> Result<(), ServerMessage> {
+        let hub = &self.state.hub;
+        let room = self.container_id;
+        let member = MemberKey {
+            room,
+            participant: id,
+        };
+        let rules = |command| {
+            hub.command(room, id, command)
+                .map_err(|e| ServerMessage::from(&e))
+        };
+        match message {
+            ClientMessage::Launch => rules(Command::Launch),
+            ClientMessage::Join { seat, media } => rules(Command::Join {
+                participant: id,
+                name: self.name.clone(),
+                seat,
+                media,
+            }),
+            ClientMessage::SetMedia { media } => rules(Command::SetMedia {
+                participant: id,
+                media,
+            }),
+            ClientMessage::SetSeat { seat } => rules(Command::SetSeat {
+                participant: id,
+                seat,
+            }),
+            ClientMessage::EndForAll => rules(Command::EndForAll),
+            ClientMessage::Leave => rules(Command::Leave { participant: id }),
+            ClientMessage::PublishOffer { sdp, tracks } => {
+                if !hub.may_publish(room, id) {
+                    return Err(not_allowed_to_publish());
+                }
+                check_tracks(&tracks)?;
+                let media = hub.media_of(room, id).unwrap_or(MediaState::OFF);
+                let answer = hub
+                    .sfu()
+                    .publish(member, sdp, tracks, media)
+                    .await
+                    .map_err(|e| ServerMessage::error("bad_offer", e.to_string()))?;
+                let _ = outbox.send(ServerMessage::PublishAnswer { sdp: answer });
+                Ok(())
+            }
+            ClientMessage::SubscribeAnswer { sdp } => {
+                if !hub.is_joined(room, id) {
+                    return Err(ServerMessage::from(&RoomError::NotInRoom));
+                }
+                hub.sfu().subscribe_answer(member, sdp);
+                Ok(())
+            }
+            ClientMessage::Subscribe { tiles } => {
+                let limit = self.info.mode.limits().max_visible_cameras as usize;
+                if tiles.len() > limit {
+                    return Err(ServerMessage::error(
+                        "too_many_tiles",
+                        format!("At most {limit} videos are shown at once in this room."),
+                    ));
+                }
+                if !hub.is_joined(room, id) {
+                    return Err(ServerMessage::from(&RoomError::NotInRoom));
+                }
+                hub.sfu().set_tiles(member, tiles);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn not_allowed_to_publish() -> ServerMessage {
+    ServerMessage::from(&RoomError::NotAllowed {
+        action: room::Action::Publish,
+    })
+}
+
+fn check_tracks(tracks: &[PublishedTrack]) -> Result<(), ServerMessage> {
+    let duplicate = tracks.iter().enumerate().any(|(i, t)| {
+        tracks[..i]
+            .iter()
+            .any(|o| o.source == t.source || o.mid == t.mid)
+    });
+    if tracks.len() > MAX_PUBLISHED_TRACKS || duplicate || tracks.iter().any(|t| t.mid.len() > 32) {
+        return Err(ServerMessage::error(
+            "bad_tracks",
+            "Publish at most one microphone, one camera and one screen.",
+        ));
+    }
+    Ok(())
+}

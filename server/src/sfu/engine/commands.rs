@@ -1,0 +1,348 @@
+//! Commands from the signalling side: creating, renegotiating and removing peers.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use app::protocol::{PublishedTrack, ServerMessage, Source};
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, MediaAdded, MediaKind};
+use str0m::Rtc;
+use tokio::sync::mpsc;
+
+use super::*;
+
+impl Engine {
+    pub(super) fn command(&mut self, command: Command) {
+        match command {
+            Command::Publish {
+                member,
+                offer,
+                tracks,
+                media,
+                reply,
+            } => {
+                let _ = reply.send(self.publish(member, &offer, tracks, media));
+            }
+            Command::Subscribe {
+                member,
+                video_slots,
+                outbox,
+            } => self.subscribe(member, video_slots, outbox),
+            Command::SubscribeAnswer { member, answer } => self.subscribe_answer(member, &answer),
+            Command::SetTiles { member, tiles } => {
+                if let Some(&key) = self.subscribers.get(&member) {
+                    if let Some(Peer {
+                        role: Role::Subscriber(sub),
+                        ..
+                    }) = self.peers.get_mut(&key)
+                    {
+                        sub.tiles = tiles;
+                    }
+                    self.assign_video(key);
+                }
+            }
+            Command::SetMedia { member, media } => {
+                if let Some(&key) = self.publishers.get(&member) {
+                    if let Some(Peer {
+                        role: Role::Publisher(publisher),
+                        ..
+                    }) = self.peers.get_mut(&key)
+                    {
+                        publisher.allowed = media;
+                    }
+                    self.reassign_room(member.room);
+                }
+            }
+            Command::Unpublish { member } => {
+                if let Some(key) = self.publishers.get(&member).copied() {
+                    self.remove_peer(key);
+                }
+            }
+            Command::Leave { member } => {
+                for key in [
+                    self.publishers.get(&member).copied(),
+                    self.subscribers.get(&member).copied(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    self.remove_peer(key);
+                }
+            }
+            Command::Stats { reply } => {
+                let _ = reply.send(SfuStats {
+                    peers: self.peers.len(),
+                    ..self.stats
+                });
+            }
+        }
+    }
+
+    fn new_peer(&mut self, member: MemberKey, rtc: Rtc, role: Role) -> PeerKey {
+        let key = self.next_key;
+        self.next_key += 1;
+        self.peers.insert(
+            key,
+            Peer {
+                rtc,
+                member,
+                role,
+                deadline: Instant::now(),
+            },
+        );
+        let room = self.rooms.entry(member.room).or_default();
+        match self.peers[&key].role {
+            Role::Publisher(_) => {
+                room.publishers.push(key);
+                self.publishers.insert(member, key);
+            }
+            Role::Subscriber(_) => {
+                room.subscribers.push(key);
+                self.subscribers.insert(member, key);
+            }
+        }
+        key
+    }
+
+    /// Answers a publisher's offer: the first creates its connection, later ones (a screen
+    /// share added) renegotiate it.
+    fn publish(
+        &mut self,
+        member: MemberKey,
+        offer: &str,
+        tracks: Vec<PublishedTrack>,
+        media: room::MediaState,
+    ) -> Result<String, SfuError> {
+        let offer =
+            SdpOffer::from_sdp_string(offer).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let declared: HashMap<String, Source> =
+            tracks.into_iter().map(|t| (t.mid, t.source)).collect();
+        let key = match self.publishers.get(&member) {
+            Some(&key) => key,
+            None => {
+                let mut rtc = rtc_config().build(Instant::now());
+                rtc.add_local_candidate(self.candidate.clone());
+                let publisher = Publisher {
+                    tracks: Vec::new(),
+                    ssrc_index: HashMap::new(),
+                    declared: HashMap::new(),
+                    allowed: media,
+                    last_spoke: None,
+                };
+                self.new_peer(member, rtc, Role::Publisher(publisher))
+            }
+        };
+        let peer = self.peers.get_mut(&key).expect("created above");
+        if let Role::Publisher(publisher) = &mut peer.role {
+            publisher.declared.extend(declared);
+            publisher.allowed = media;
+        }
+        let answer = match peer.rtc.sdp_api().accept_offer(offer) {
+            Ok(answer) => answer,
+            Err(error) => {
+                let fresh = matches!(&peer.role, Role::Publisher(p) if p.tracks.is_empty());
+                if fresh {
+                    self.remove_peer(key);
+                }
+                return Err(SfuError::Refused(error.to_string()));
+            }
+        };
+        let sdp = answer.to_sdp_string();
+        self.drain(key);
+        Ok(sdp)
+    }
+
+    pub(super) fn media_added(&mut self, key: PeerKey, added: MediaAdded) {
+        let Some(Peer {
+            role: Role::Publisher(publisher),
+            member,
+            ..
+        }) = self.peers.get_mut(&key)
+        else {
+            return;
+        };
+        let Some(&source) = publisher.declared.get(&added.mid.to_string()) else {
+            tracing::debug!(mid = %added.mid, "undeclared media is not forwarded");
+            return;
+        };
+        let kind_matches = matches!(
+            (source, added.kind),
+            (Source::Mic, MediaKind::Audio) | (Source::Camera | Source::Screen, MediaKind::Video)
+        );
+        if !kind_matches
+            || publisher.track(source).is_some()
+            || !matches!(added.direction, Direction::RecvOnly | Direction::SendRecv)
+        {
+            tracing::debug!(mid = %added.mid, ?source, "media refused");
+            return;
+        }
+        let simulcast = added.simulcast.is_some();
+        publisher
+            .tracks
+            .push(TrackIn::new(added.mid, source, added.kind, simulcast));
+        let room = member.room;
+        self.reassign_room(room);
+    }
+
+    fn subscribe(
+        &mut self,
+        member: MemberKey,
+        video_slots: usize,
+        outbox: mpsc::UnboundedSender<ServerMessage>,
+    ) {
+        if let Some(old) = self.subscribers.get(&member).copied() {
+            self.remove_peer(old);
+        }
+        let mut rtc = rtc_config()
+            .enable_bwe(Some(INITIAL_ESTIMATE))
+            .build(Instant::now());
+        rtc.add_local_candidate(self.candidate.clone());
+        let mut changes = rtc.sdp_api();
+        let video: Vec<DownTrack> = (0..video_slots)
+            .map(|_| {
+                DownTrack::new(changes.add_media(
+                    MediaKind::Video,
+                    Direction::SendOnly,
+                    None,
+                    None,
+                    None,
+                ))
+            })
+            .collect();
+        let audio: Vec<DownTrack> = (0..AUDIO_SLOTS)
+            .map(|_| {
+                DownTrack::new(changes.add_media(
+                    MediaKind::Audio,
+                    Direction::SendOnly,
+                    None,
+                    None,
+                    None,
+                ))
+            })
+            .collect();
+        let Some((offer, pending)) = changes.apply() else {
+            return;
+        };
+        let _ = outbox.send(ServerMessage::SubscribeOffer {
+            sdp: offer.to_sdp_string(),
+        });
+        let subscriber = Subscriber {
+            outbox,
+            pending: Some(pending),
+            video,
+            audio,
+            tiles: Vec::new(),
+            estimate_bps: INITIAL_ESTIMATE.as_u64(),
+            pt_video: None,
+            pt_audio: None,
+            slots_sent: None,
+        };
+        let key = self.new_peer(member, rtc, Role::Subscriber(subscriber));
+        self.drain(key);
+    }
+
+    fn subscribe_answer(&mut self, member: MemberKey, answer: &str) {
+        let Some(&key) = self.subscribers.get(&member) else {
+            return;
+        };
+        let Some(Peer {
+            rtc,
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get_mut(&key)
+        else {
+            return;
+        };
+        let Some(pending) = sub.pending.take() else {
+            let _ = sub.outbox.send(ServerMessage::error(
+                "unexpected_answer",
+                "There is no offer waiting for an answer.",
+            ));
+            return;
+        };
+        let accepted = SdpAnswer::from_sdp_string(answer)
+            .map_err(|e| e.to_string())
+            .and_then(|answer| {
+                rtc.sdp_api()
+                    .accept_answer(pending, answer)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(error) = accepted {
+            let _ = sub.outbox.send(ServerMessage::error(
+                "bad_answer",
+                format!("The media answer was refused: {error}"),
+            ));
+            rtc.disconnect();
+            self.drain(key);
+            return;
+        }
+        let pt_of = |codec: Codec| {
+            rtc.codec_config()
+                .params()
+                .iter()
+                .find(|p| p.spec().codec == codec)
+                .map(|p| p.pt())
+        };
+        sub.pt_video = pt_of(Codec::Vp8);
+        sub.pt_audio = pt_of(Codec::Opus);
+        self.drain(key);
+        self.assign_video(key);
+        self.assign_audio(key);
+    }
+
+    /// Forgets a peer and everything pointing at it.
+    pub(super) fn remove_peer(&mut self, key: PeerKey) {
+        let Some(peer) = self.peers.remove(&key) else {
+            return;
+        };
+        self.by_addr.retain(|_, k| *k != key);
+        let member = peer.member;
+        let room = self.rooms.entry(member.room).or_default();
+        room.publishers.retain(|k| *k != key);
+        room.subscribers.retain(|k| *k != key);
+        match peer.role {
+            Role::Publisher(publisher) => {
+                if self.publishers.get(&member) == Some(&key) {
+                    self.publishers.remove(&member);
+                }
+                let listening: Vec<PeerKey> = publisher
+                    .tracks
+                    .iter()
+                    .flat_map(|t| t.listeners.iter().map(|(sub, _)| *sub))
+                    .collect();
+                for sub in listening {
+                    self.clear_feeds_from(sub, key);
+                }
+                self.reassign_room(member.room);
+            }
+            Role::Subscriber(sub) => {
+                if self.subscribers.get(&member) == Some(&key) {
+                    self.subscribers.remove(&member);
+                }
+                for feed in sub.video.iter().chain(&sub.audio).filter_map(|d| d.feed) {
+                    self.unlisten(feed, key, None);
+                }
+            }
+        }
+        if self
+            .rooms
+            .get(&member.room)
+            .is_some_and(|r| r.publishers.is_empty() && r.subscribers.is_empty())
+        {
+            self.rooms.remove(&member.room);
+        }
+    }
+
+    /// Every 250 ms: active speakers, and layers that went idle or came back.
+    pub(super) fn housekeeping(&mut self, now: Instant) {
+        let rooms: Vec<i64> = self.rooms.keys().copied().collect();
+        for room in rooms {
+            self.update_speakers(room, now);
+        }
+        let subscribers: Vec<PeerKey> = self.subscribers.values().copied().collect();
+        for key in subscribers {
+            self.update_layers(key, now);
+        }
+    }
+}

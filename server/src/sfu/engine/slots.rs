@@ -1,0 +1,298 @@
+//! Which published tracks fill each subscriber's slots: video from the tiles the client asked
+//! for, audio from the most recent speakers. Assignments stay put while still wanted, so a
+//! tile never flickers because another one changed.
+
+use std::time::Instant;
+
+use app::protocol::{SlotAssignment, Source};
+
+use super::*;
+
+impl Engine {
+    pub(super) fn assign_video(&mut self, sub_key: PeerKey) {
+        let now = Instant::now();
+        let Some(Peer {
+            member,
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get(&sub_key)
+        else {
+            return;
+        };
+        if sub.pt_video.is_none() {
+            return; // Not negotiated yet; the answer triggers assignment.
+        }
+        let mut desired: Vec<Feed> = Vec::with_capacity(sub.video.len());
+        for tile in &sub.tiles {
+            if desired.len() == sub.video.len() {
+                break;
+            }
+            let publisher_member = MemberKey {
+                room: member.room,
+                participant: tile.participant,
+            };
+            let Some(feed) = self.feed_of(publisher_member, tile.source, tile.quality, now) else {
+                continue;
+            };
+            if !desired
+                .iter()
+                .any(|d| d.publisher == feed.publisher && d.track == feed.track)
+            {
+                desired.push(feed);
+            }
+        }
+        self.apply_feeds(sub_key, true, desired);
+        self.update_layers(sub_key, now);
+    }
+
+    pub(super) fn assign_audio(&mut self, sub_key: PeerKey) {
+        let now = Instant::now();
+        let Some(Peer {
+            member,
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get(&sub_key)
+        else {
+            return;
+        };
+        if sub.pt_audio.is_none() {
+            return;
+        }
+        let Some(room) = self.rooms.get(&member.room) else {
+            return;
+        };
+        let mut speakers: Vec<(Option<Instant>, Feed)> = room
+            .publishers
+            .iter()
+            .filter_map(|key| self.peers.get(key))
+            .filter(|p| p.member != *member)
+            .filter_map(|p| {
+                let Role::Publisher(publisher) = &p.role else {
+                    return None;
+                };
+                let feed = self.feed_of(p.member, Source::Mic, Quality::Low, now)?;
+                Some((publisher.last_spoke, feed))
+            })
+            .collect();
+        // Most recent speakers first; those who never spoke keep their join order.
+        speakers.sort_by_key(|(spoke, _)| std::cmp::Reverse(*spoke));
+        let desired = speakers
+            .into_iter()
+            .take(AUDIO_SLOTS)
+            .map(|(_, feed)| feed)
+            .collect();
+        self.apply_feeds(sub_key, false, desired);
+    }
+
+    /// The feed for `member`'s `source`, if they publish it and may.
+    fn feed_of(
+        &self,
+        member: MemberKey,
+        source: Source,
+        want: Quality,
+        now: Instant,
+    ) -> Option<Feed> {
+        let &publisher = self.publishers.get(&member)?;
+        let Some(Peer {
+            role: Role::Publisher(p),
+            ..
+        }) = self.peers.get(&publisher)
+        else {
+            return None;
+        };
+        let track = p.track(source)?;
+        if !p.allows(source) {
+            return None;
+        }
+        Some(Feed {
+            publisher,
+            member,
+            track,
+            source,
+            want,
+            current: None,
+            target: p.tracks[track].pick_layer(want, now),
+        })
+    }
+
+    /// Makes the slots hold exactly `desired` (in priority order, as far as slots go), keeping
+    /// feeds that are still wanted where they are.
+    fn apply_feeds(&mut self, sub_key: PeerKey, video: bool, desired: Vec<Feed>) {
+        let Some(Peer {
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get_mut(&sub_key)
+        else {
+            return;
+        };
+        let slot_ref = |index| {
+            if video {
+                SlotRef::Video(index)
+            } else {
+                SlotRef::Audio(index)
+            }
+        };
+        let slots = if video {
+            &mut sub.video
+        } else {
+            &mut sub.audio
+        };
+        let mut placed = vec![false; desired.len()];
+        let mut dropped = Vec::new();
+        for (index, slot) in slots.iter_mut().enumerate() {
+            let Some(feed) = &mut slot.feed else {
+                continue;
+            };
+            match desired
+                .iter()
+                .position(|d| d.publisher == feed.publisher && d.track == feed.track)
+            {
+                Some(wanted) => {
+                    placed[wanted] = true;
+                    feed.want = desired[wanted].want;
+                }
+                None => {
+                    dropped.push((*feed, slot_ref(index)));
+                    slot.feed = None;
+                }
+            }
+        }
+        let mut added = Vec::new();
+        let mut free = slots
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, slot)| slot.feed.is_none());
+        for (feed, _) in desired.iter().zip(&placed).filter(|(_, placed)| !**placed) {
+            let Some((index, slot)) = free.next() else {
+                break;
+            };
+            slot.feed = Some(*feed);
+            added.push((*feed, slot_ref(index)));
+        }
+        let now = Instant::now();
+        for (feed, slot) in dropped {
+            self.unlisten(feed, sub_key, Some(slot));
+        }
+        for (feed, slot) in added {
+            if let Some(Peer {
+                role: Role::Publisher(p),
+                ..
+            }) = self.peers.get_mut(&feed.publisher)
+            {
+                p.tracks[feed.track].listeners.push((sub_key, slot));
+            }
+            // A new viewer of this track needs a key frame to start decoding.
+            self.request_keyframe(feed.publisher, feed.track, feed.target, now);
+        }
+        self.send_slots(sub_key);
+    }
+
+    /// Removes `sub_key`'s listener entries (one slot, or all) from the track `feed` reads.
+    pub(super) fn unlisten(&mut self, feed: Feed, sub_key: PeerKey, slot: Option<SlotRef>) {
+        if let Some(Peer {
+            role: Role::Publisher(p),
+            ..
+        }) = self.peers.get_mut(&feed.publisher)
+        {
+            if let Some(track) = p.tracks.get_mut(feed.track) {
+                track
+                    .listeners
+                    .retain(|(k, s)| *k != sub_key || slot.is_some_and(|slot| *s != slot));
+            }
+        }
+    }
+
+    pub(super) fn clear_feeds_from(&mut self, sub_key: PeerKey, publisher: PeerKey) {
+        if let Some(Peer {
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get_mut(&sub_key)
+        {
+            for slot in sub.video.iter_mut().chain(sub.audio.iter_mut()) {
+                if slot.feed.is_some_and(|f| f.publisher == publisher) {
+                    slot.feed = None;
+                }
+            }
+        }
+    }
+
+    pub(super) fn reassign_room(&mut self, room: i64) {
+        let subscribers = match self.rooms.get(&room) {
+            Some(media) => media.subscribers.clone(),
+            None => return,
+        };
+        for key in subscribers {
+            self.assign_video(key);
+            self.assign_audio(key);
+        }
+    }
+
+    fn send_slots(&mut self, sub_key: PeerKey) {
+        let Some(Peer {
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get_mut(&sub_key)
+        else {
+            return;
+        };
+        let assignments = |slots: &[DownTrack]| -> Vec<SlotAssignment> {
+            slots
+                .iter()
+                .filter_map(|slot| {
+                    slot.feed.map(|feed| SlotAssignment {
+                        mid: slot.mid.to_string(),
+                        participant: feed.member.participant,
+                        source: feed.source,
+                    })
+                })
+                .collect()
+        };
+        let message = ServerMessage::Slots {
+            video: assignments(&sub.video),
+            audio: assignments(&sub.audio),
+        };
+        if sub.slots_sent.as_ref() != Some(&message) {
+            let _ = sub.outbox.send(message.clone());
+            sub.slots_sent = Some(message);
+        }
+    }
+
+    pub(super) fn update_speakers(&mut self, room: i64, now: Instant) {
+        let Some(media) = self.rooms.get(&room) else {
+            return;
+        };
+        let mut speaking: Vec<(Instant, room::ParticipantId)> = media
+            .publishers
+            .iter()
+            .filter_map(|key| self.peers.get(key))
+            .filter_map(|peer| match &peer.role {
+                Role::Publisher(p) => p
+                    .last_spoke
+                    .filter(|at| now.saturating_duration_since(*at) < SPEAKER_MEMORY)
+                    .map(|at| (at, peer.member.participant)),
+                Role::Subscriber(_) => None,
+            })
+            .collect();
+        speaking.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        let speakers: Vec<room::ParticipantId> = speaking.into_iter().map(|(_, p)| p).collect();
+        if speakers == media.speakers {
+            return;
+        }
+        let subscribers = media.subscribers.clone();
+        if let Some(media) = self.rooms.get_mut(&room) {
+            media.speakers = speakers.clone();
+        }
+        for key in subscribers {
+            if let Some(Peer {
+                role: Role::Subscriber(sub),
+                ..
+            }) = self.peers.get(&key)
+            {
+                let _ = sub.outbox.send(ServerMessage::ActiveSpeakers {
+                    participants: speakers.clone(),
+                });
+            }
+            self.assign_audio(key);
+        }
+    }
+}

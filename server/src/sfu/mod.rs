@@ -1,0 +1,166 @@
+//! The SFU: str0m in RTP mode, every peer connection on one UDP socket, driven by one task.
+//!
+//! Each participant has up to two peer connections, laid out as LiveKit does: a *publisher*
+//! connection the browser offers (its microphone, camera with three simulcast layers, screen)
+//! and a *subscriber* connection the server offers with a fixed number of receiving slots
+//! (the room's visible-camera limit for video, [`AUDIO_SLOTS`] for audio). Slots are filled
+//! and refilled with other participants' tracks without renegotiation; each slot rewrites
+//! sequence numbers and timestamps so the browser sees one continuous stream.
+
+mod engine;
+mod layers;
+mod peers;
+mod rebase;
+mod vp8;
+
+use std::net::SocketAddr;
+
+use app::protocol::{PublishedTrack, ServerMessage, Tile};
+use room::{MediaState, ParticipantId};
+use tokio::sync::{mpsc, oneshot};
+
+pub use engine::Sfu;
+
+/// Audio tracks a subscriber receives at once: the most recent speakers among those with a
+/// microphone on (a Webinar stage fits entirely).
+pub const AUDIO_SLOTS: usize = 10;
+
+/// Identifies one participant's media in the SFU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemberKey {
+    pub room: i64,
+    pub participant: ParticipantId,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SfuError {
+    #[error("the offer is not valid SDP: {0}")]
+    BadSdp(String),
+    #[error("the offer was refused: {0}")]
+    Refused(String),
+    #[error("the media server is not running")]
+    Stopped,
+}
+
+pub(crate) enum Command {
+    Publish {
+        member: MemberKey,
+        offer: String,
+        tracks: Vec<PublishedTrack>,
+        media: MediaState,
+        reply: oneshot::Sender<Result<String, SfuError>>,
+    },
+    /// Creates the subscriber connection; its offer and slot maps go to `outbox`.
+    Subscribe {
+        member: MemberKey,
+        video_slots: usize,
+        outbox: mpsc::UnboundedSender<ServerMessage>,
+    },
+    SubscribeAnswer {
+        member: MemberKey,
+        answer: String,
+    },
+    SetTiles {
+        member: MemberKey,
+        tiles: Vec<Tile>,
+    },
+    SetMedia {
+        member: MemberKey,
+        media: MediaState,
+    },
+    /// Stops forwarding anything this member publishes (left the stage).
+    Unpublish {
+        member: MemberKey,
+    },
+    Leave {
+        member: MemberKey,
+    },
+    Stats {
+        reply: oneshot::Sender<SfuStats>,
+    },
+}
+
+/// Counters since start, for benchmarks and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SfuStats {
+    pub peers: usize,
+    pub packets_in: u64,
+    pub packets_forwarded: u64,
+    pub keyframe_requests: u64,
+    pub datagrams_out: u64,
+}
+
+/// Cheap to clone; talks to the SFU task.
+#[derive(Clone)]
+pub struct SfuHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    local_addr: SocketAddr,
+}
+
+impl SfuHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    fn send(&self, command: Command) {
+        // The task only stops with the process; a failed send has nobody left to tell.
+        let _ = self.commands.send(command);
+    }
+
+    pub async fn publish(
+        &self,
+        member: MemberKey,
+        offer: String,
+        tracks: Vec<PublishedTrack>,
+        media: MediaState,
+    ) -> Result<String, SfuError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Publish {
+            member,
+            offer,
+            tracks,
+            media,
+            reply,
+        });
+        answer.await.map_err(|_| SfuError::Stopped)?
+    }
+
+    pub fn subscribe(
+        &self,
+        member: MemberKey,
+        video_slots: usize,
+        outbox: mpsc::UnboundedSender<ServerMessage>,
+    ) {
+        self.send(Command::Subscribe {
+            member,
+            video_slots,
+            outbox,
+        });
+    }
+
+    pub fn subscribe_answer(&self, member: MemberKey, answer: String) {
+        self.send(Command::SubscribeAnswer { member, answer });
+    }
+
+    pub fn set_tiles(&self, member: MemberKey, tiles: Vec<Tile>) {
+        self.send(Command::SetTiles { member, tiles });
+    }
+
+    pub fn set_media(&self, member: MemberKey, media: MediaState) {
+        self.send(Command::SetMedia { member, media });
+    }
+
+    pub fn unpublish(&self, member: MemberKey) {
+        self.send(Command::Unpublish { member });
+    }
+
+    pub fn leave(&self, member: MemberKey) {
+        self.send(Command::Leave { member });
+    }
+
+    pub async fn stats(&self) -> Result<SfuStats, SfuError> {
+        let (reply, stats) = oneshot::channel();
+        self.send(Command::Stats { reply });
+        stats.await.map_err(|_| SfuError::Stopped)
+    }
+}

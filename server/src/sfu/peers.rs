@@ -1,0 +1,186 @@
+//! What the SFU keeps per peer connection: published tracks with their listeners, and a
+//! subscriber's receiving slots.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use app::protocol::{Quality, ServerMessage, Source, Tile};
+use room::MediaState;
+use str0m::change::SdpPendingOffer;
+use str0m::media::{MediaKind, Mid, Pt, Rid};
+use str0m::rtp::Ssrc;
+use tokio::sync::mpsc;
+
+use super::rebase::Rebaser;
+use super::MemberKey;
+
+pub type PeerKey = u64;
+
+/// A layer that sent nothing for this long is treated as gone (the browser dropped it to save
+/// CPU or bandwidth) and subscribers move to another.
+pub const LAYER_IDLE: Duration = Duration::from_secs(1);
+/// At most one keyframe request per layer in this interval, however many subscribers ask.
+pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
+
+/// Where a subscriber's slot lives: index into its video or audio slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotRef {
+    Video(usize),
+    Audio(usize),
+}
+
+#[derive(Debug)]
+pub struct TrackIn {
+    pub mid: Mid,
+    pub source: Source,
+    pub kind: MediaKind,
+    pub simulcast: bool,
+    /// Last packet seen per layer (index = [`Quality`] order; non-simulcast uses index 0).
+    pub layer_seen: [Option<Instant>; 3],
+    pub keyframe_requested: [Option<Instant>; 3],
+    pub listeners: Vec<(PeerKey, SlotRef)>,
+}
+
+impl TrackIn {
+    pub fn new(mid: Mid, source: Source, kind: MediaKind, simulcast: bool) -> Self {
+        Self {
+            mid,
+            source,
+            kind,
+            simulcast,
+            layer_seen: [None; 3],
+            keyframe_requested: [None; 3],
+            listeners: Vec::new(),
+        }
+    }
+
+    pub fn layer_of(&self, rid: Option<Rid>) -> usize {
+        match (self.simulcast, rid) {
+            (true, Some(rid)) => Quality::from_rid(&rid).map_or(0, |q| q as usize),
+            _ => 0,
+        }
+    }
+
+    pub fn rid_of(&self, layer: usize) -> Option<Rid> {
+        self.simulcast.then(|| Rid::from(Quality::ALL[layer].rid()))
+    }
+
+    /// The layer to send a tile wanting `want`: the best live layer not above it, else the
+    /// lowest live one above it, else `want` itself (nothing live yet).
+    pub fn pick_layer(&self, want: Quality, now: Instant) -> usize {
+        if !self.simulcast {
+            return 0;
+        }
+        let live = |layer: usize| {
+            self.layer_seen[layer]
+                .is_some_and(|seen| now.saturating_duration_since(seen) < LAYER_IDLE)
+        };
+        let want = want as usize;
+        (0..=want)
+            .rev()
+            .find(|&layer| live(layer))
+            .or_else(|| (want + 1..3).find(|&layer| live(layer)))
+            .unwrap_or(want)
+    }
+
+    /// Whether a keyframe request for `layer` may go out now; records it if so.
+    pub fn may_request_keyframe(&mut self, layer: usize, now: Instant) -> bool {
+        let last = &mut self.keyframe_requested[layer];
+        if last.is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_INTERVAL) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+}
+
+#[derive(Debug)]
+pub struct Publisher {
+    pub tracks: Vec<TrackIn>,
+    pub ssrc_index: HashMap<Ssrc, (usize, Option<Rid>)>,
+    /// Source of each transceiver `mid` the browser declared with its offer.
+    pub declared: HashMap<String, Source>,
+    pub allowed: MediaState,
+    /// When the microphone last carried speech (RTP audio level above the threshold).
+    pub last_spoke: Option<Instant>,
+}
+
+impl Publisher {
+    pub fn allows(&self, source: Source) -> bool {
+        match source {
+            Source::Mic => self.allowed.mic,
+            Source::Camera => self.allowed.camera,
+            Source::Screen => self.allowed.screen,
+        }
+    }
+
+    pub fn track(&self, source: Source) -> Option<usize> {
+        self.tracks.iter().position(|t| t.source == source)
+    }
+}
+
+/// One receiving transceiver of a subscriber: which published track feeds it, at which layer.
+#[derive(Debug)]
+pub struct DownTrack {
+    pub mid: Mid,
+    pub feed: Option<Feed>,
+    pub rebaser: Rebaser,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Feed {
+    pub publisher: PeerKey,
+    pub member: MemberKey,
+    pub track: usize,
+    pub source: Source,
+    pub want: Quality,
+    /// Layer being forwarded; `None` until the first keyframe of the target arrives.
+    pub current: Option<usize>,
+    pub target: usize,
+}
+
+impl DownTrack {
+    pub fn new(mid: Mid) -> Self {
+        Self {
+            mid,
+            feed: None,
+            rebaser: Rebaser::default(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Subscriber {
+    pub outbox: mpsc::UnboundedSender<ServerMessage>,
+    pub pending: Option<SdpPendingOffer>,
+    pub video: Vec<DownTrack>,
+    pub audio: Vec<DownTrack>,
+    pub tiles: Vec<Tile>,
+    pub estimate_bps: u64,
+    pub pt_video: Option<Pt>,
+    pub pt_audio: Option<Pt>,
+    /// The last slot map sent, to send only changes.
+    pub slots_sent: Option<ServerMessage>,
+}
+
+impl Subscriber {
+    pub fn slot(&mut self, slot: SlotRef) -> &mut DownTrack {
+        match slot {
+            SlotRef::Video(i) => &mut self.video[i],
+            SlotRef::Audio(i) => &mut self.audio[i],
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Role {
+    Publisher(Publisher),
+    Subscriber(Subscriber),
+}
+
+pub struct Peer {
+    pub rtc: str0m::Rtc,
+    pub member: MemberKey,
+    pub role: Role,
+    pub deadline: Instant,
+}
