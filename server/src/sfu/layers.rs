@@ -47,7 +47,8 @@ mod tests {
     fn short_bandwidth_upgrades_the_first_tiles_first() {
         // 3 x 150k = 450k, +350k for the first to Medium, +1.2M more is too much.
         assert_eq!(run(&[High, High, High], 1_000_000), vec![Medium, Low, Low]);
-        assert_eq!(run(&[High, High], 2_100_000), vec![High, Medium]);
+        assert_eq!(run(&[High, High], 2_100_000), vec![High, Low]);
+        assert_eq!(run(&[High, High], 2_300_000), vec![High, Medium]);
     }
 
     #[test]
