@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod components;
+#[cfg(feature = "hydrate")]
+pub mod media;
 pub mod pages;
 pub mod protocol;
 #[cfg(feature = "ssr")]

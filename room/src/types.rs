@@ -35,7 +35,7 @@ pub enum Seat {
 }
 
 /// Which media a stage participant currently sends. Viewers send none.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MediaState {
     pub mic: bool,
     pub camera: bool,

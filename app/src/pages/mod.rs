@@ -7,7 +7,7 @@ mod login;
 mod media_edit;
 mod meeting_room;
 mod not_found;
-mod room;
+pub(crate) mod room;
 mod site_settings;
 
 pub use container::ContainerView;

@@ -1,0 +1,466 @@
+//! One browser's presence in a room: the signalling socket, the Set devices preview, the
+//! publishing connection (when on stage) and the subscribing connection, kept in step with
+//! the page's [`RoomUi`].
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use room::{MediaState, Seat};
+use wasm_bindgen::prelude::*;
+use web_sys::{HtmlAudioElement, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcTrackEvent};
+
+use super::devices::{self, LevelMeter};
+use super::peer;
+use super::publisher::Publisher;
+use super::signal::Signal;
+use crate::pages::room::state::{Intent, Phase, RoomUi};
+use crate::protocol::{socket_path, ClientMessage, ServerMessage, Tile};
+
+type TrackHandler = Closure<dyn FnMut(RtcTrackEvent)>;
+
+pub struct Client {
+    pub(super) ui: RoomUi,
+    pub(super) this: Weak<Client>,
+    signal: RefCell<Option<Signal>>,
+    /// Camera and microphone as picked in Set devices; the publisher sends these tracks.
+    pub(super) local: RefCell<Option<MediaStream>>,
+    meter: RefCell<Option<LevelMeter>>,
+    meter_timer: Cell<Option<i32>>,
+    _meter_tick: RefCell<Option<Closure<dyn FnMut()>>>,
+    pub(super) publisher: RefCell<Option<Publisher>>,
+    subscriber: RefCell<Option<RtcPeerConnection>>,
+    _on_track: RefCell<Option<TrackHandler>>,
+    remote: RefCell<HashMap<String, MediaStreamTrack>>,
+    speakers_out: RefCell<Vec<HtmlAudioElement>>,
+    last_tiles: RefCell<Vec<Tile>>,
+}
+
+impl Client {
+    pub fn start(ui: RoomUi, container_id: i64) -> Rc<Self> {
+        let client = Rc::new_cyclic(|this| Self {
+            ui,
+            this: this.clone(),
+            signal: RefCell::new(None),
+            local: RefCell::new(None),
+            meter: RefCell::new(None),
+            meter_timer: Cell::new(None),
+            _meter_tick: RefCell::new(None),
+            publisher: RefCell::new(None),
+            subscriber: RefCell::new(None),
+            _on_track: RefCell::new(None),
+            remote: RefCell::new(HashMap::new()),
+            speakers_out: RefCell::new(Vec::new()),
+            last_tiles: RefCell::new(Vec::new()),
+        });
+        let on_message = {
+            let this = Rc::downgrade(&client);
+            move |message| {
+                if let Some(client) = this.upgrade() {
+                    client.on_message(message);
+                }
+            }
+        };
+        let on_close = {
+            let this = Rc::downgrade(&client);
+            move |_code| {
+                if let Some(client) = this.upgrade() {
+                    client.end(
+                        "The connection to the room was lost. Reload the page to enter again.",
+                    );
+                }
+            }
+        };
+        match Signal::open(&socket_path(container_id), on_message, on_close) {
+            Ok(signal) => *client.signal.borrow_mut() = Some(signal),
+            Err(_) => ui
+                .phase
+                .set(Phase::Ended("The room could not be reached.".into())),
+        }
+        client
+    }
+
+    pub(super) fn send(&self, message: &ClientMessage) {
+        if let Some(signal) = self.signal.borrow().as_ref() {
+            signal.send(message);
+        }
+    }
+
+    pub(super) fn rc(&self) -> Rc<Self> {
+        self.this.upgrade().expect("the client lives while it acts")
+    }
+
+    pub fn local_stream(&self) -> Option<MediaStream> {
+        self.local.borrow().clone()
+    }
+
+    pub fn remote_track(&self, mid: &str) -> Option<MediaStreamTrack> {
+        self.remote.borrow().get(mid).cloned()
+    }
+
+    fn on_message(&self, message: ServerMessage) {
+        let ui = self.ui;
+        match message {
+            ServerMessage::Welcome { room } => {
+                let (open, moderator) = (room.open, room.rights.room_moderator);
+                ui.info.set(Some(room));
+                if open {
+                    self.begin_setup();
+                } else if moderator {
+                    // Enter Room by a room moderator launches the room.
+                    self.send(&ClientMessage::Launch);
+                } else {
+                    ui.phase.set(Phase::Waiting);
+                }
+            }
+            ServerMessage::Opened => {
+                if matches!(ui.phase.get_untracked(), Phase::Waiting | Phase::Connecting) {
+                    self.begin_setup();
+                }
+            }
+            ServerMessage::Joined { you, participants } => {
+                ui.me.set(Some(you));
+                ui.participants.set(participants);
+                ui.phase.set(Phase::InRoom);
+                if ui.my_seat_untracked() == Some(Seat::Stage) {
+                    self.rc().start_publishing();
+                }
+            }
+            ServerMessage::PublishAnswer { sdp } => self.rc().publisher_answer(sdp),
+            ServerMessage::SubscribeOffer { sdp } => self.answer_subscription(sdp),
+            ServerMessage::Slots { video, .. } => ui.video_slots.set(video),
+            ServerMessage::ParticipantJoined { participant } => {
+                ui.participants.update(|list| list.push(participant));
+            }
+            ServerMessage::ParticipantUpdated {
+                participant,
+                seat,
+                media,
+            } => {
+                ui.participants.update(|list| {
+                    if let Some(p) = list.iter_mut().find(|p| p.id == participant) {
+                        p.seat = seat;
+                        p.media = media;
+                    }
+                });
+            }
+            ServerMessage::ParticipantLeft { participant } => {
+                ui.participants
+                    .update(|list| list.retain(|p| p.id != participant));
+                if ui.pinned.get_untracked() == Some(participant) {
+                    ui.pinned.set(None);
+                }
+            }
+            ServerMessage::ActiveSpeakers { participants } => ui.speakers.set(participants),
+            ServerMessage::Closed { message, .. } => self.end(&message),
+            ServerMessage::Error { code, message } => {
+                if ui.phase.get_untracked() == Phase::Joining {
+                    ui.phase.set(Phase::SetDevices);
+                }
+                leptos::logging::warn!("room refused a request: {code}");
+                ui.notice.set(Some(message));
+            }
+        }
+    }
+
+    pub fn act(&self, intent: Intent) {
+        let client = self.rc();
+        match intent {
+            Intent::Join(seat) => client.join(seat),
+            Intent::PickCamera(id) => {
+                devices::remember("camera", &id);
+                self.ui.devices.update(|d| d.camera = id);
+                spawn_local(async move { client.reacquire(true, false).await });
+            }
+            Intent::PickMicrophone(id) => {
+                devices::remember("microphone", &id);
+                self.ui.devices.update(|d| d.microphone = id);
+                spawn_local(async move { client.reacquire(false, true).await });
+            }
+            Intent::PickSpeaker(id) => {
+                devices::remember("speaker", &id);
+                for element in self.speakers_out.borrow().iter() {
+                    devices::set_speaker(element, &id);
+                }
+                self.ui.devices.update(|d| d.speaker = id);
+            }
+            Intent::ToggleMic => spawn_local(async move { client.toggle_mic().await }),
+            Intent::ToggleCamera => spawn_local(async move { client.toggle_camera().await }),
+            Intent::ToggleScreen => spawn_local(async move { client.toggle_screen().await }),
+            Intent::Pin(participant) => self.ui.pinned.set(participant),
+            Intent::Page(page) => self.ui.page.set(page),
+            Intent::Leave => {
+                self.send(&ClientMessage::Leave);
+                self.end("You left the room.");
+            }
+            Intent::EndForAll => self.send(&ClientMessage::EndForAll),
+        }
+    }
+
+    /// Asks the SFU for exactly these videos; repeated identical lists are not resent.
+    pub fn show_tiles(&self, tiles: Vec<Tile>) {
+        if *self.last_tiles.borrow() == tiles || self.ui.me.get_untracked().is_none() {
+            return;
+        }
+        self.send(&ClientMessage::Subscribe {
+            tiles: tiles.clone(),
+        });
+        *self.last_tiles.borrow_mut() = tiles;
+    }
+
+    /// Set devices: ask for camera and microphone, list devices, start the preview and meter.
+    fn begin_setup(&self) {
+        self.ui.phase.set(Phase::SetDevices);
+        let client = self.rc();
+        spawn_local(async move {
+            let (camera, microphone) = (
+                devices::remembered("camera"),
+                devices::remembered("microphone"),
+            );
+            client.ui.devices.update(|d| {
+                d.camera = camera;
+                d.microphone = microphone;
+                d.speaker = devices::remembered("speaker");
+                d.can_pick_speaker = devices::can_pick_speaker();
+            });
+            client.reacquire(true, true).await;
+            if let Ok(found) = devices::enumerate().await {
+                client.ui.devices.update(|d| {
+                    let keep =
+                        |chosen: &mut String, list: &[crate::pages::room::state::DeviceOption]| {
+                            if !list.iter().any(|o| o.id == *chosen) {
+                                chosen.clear();
+                            }
+                        };
+                    keep(&mut d.camera, &found.cameras);
+                    keep(&mut d.microphone, &found.microphones);
+                    keep(&mut d.speaker, &found.speakers);
+                    d.cameras = found.cameras;
+                    d.microphones = found.microphones;
+                    d.speakers = found.speakers;
+                });
+            }
+        });
+    }
+
+    /// (Re)opens the picked camera and/or microphone, replacing those tracks in the local
+    /// stream (and in the publisher, when on stage).
+    pub(super) async fn reacquire(&self, camera: bool, microphone: bool) {
+        let picked = self.ui.devices.get_untracked();
+        let (camera_id, microphone_id) = (picked.camera.as_str(), picked.microphone.as_str());
+        let mut stream = devices::user_media(
+            camera.then_some(camera_id),
+            microphone.then_some(microphone_id),
+        )
+        .await;
+        if stream.is_err() && camera && microphone {
+            // One missing or blocked device must not cost the other: try each alone.
+            let video = devices::user_media(Some(camera_id), None).await;
+            let audio = devices::user_media(None, Some(microphone_id)).await;
+            stream = match (video, audio) {
+                (Ok(video), Ok(audio)) => {
+                    for track in audio.get_tracks().iter() {
+                        video.add_track(&track.unchecked_into());
+                    }
+                    Ok(video)
+                }
+                (Ok(one), Err(_)) | (Err(_), Ok(one)) => Ok(one),
+                (Err(error), Err(_)) => Err(error),
+            };
+        }
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(error) => {
+                let problem = devices::media_problem(&error);
+                self.ui.devices.update(|d| {
+                    d.problem = Some(problem);
+                    if camera {
+                        d.have_camera = false;
+                    }
+                    if microphone {
+                        d.have_microphone = false;
+                    }
+                });
+                return;
+            }
+        };
+        let local = self
+            .local
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| MediaStream::new().expect("MediaStream constructor"));
+        for fresh in stream.get_tracks().iter() {
+            let fresh: MediaStreamTrack = fresh.unchecked_into();
+            for old in local.get_tracks().iter() {
+                let old: MediaStreamTrack = old.unchecked_into();
+                if old.kind() == fresh.kind() {
+                    old.stop();
+                    local.remove_track(&old);
+                }
+            }
+            local.add_track(&fresh);
+            self.replace_published(&fresh).await;
+        }
+        *self.local.borrow_mut() = Some(local.clone());
+        self.ui.devices.update(|d| {
+            d.problem = None;
+            d.have_microphone = local.get_audio_tracks().length() > 0;
+            d.have_camera = local.get_video_tracks().length() > 0;
+        });
+        if microphone && self.ui.phase.get_untracked() == Phase::SetDevices {
+            self.start_meter(&local);
+        }
+        self.ui.preview_changed.update(|n| *n += 1);
+    }
+
+    fn start_meter(&self, stream: &MediaStream) {
+        self.stop_meter();
+        let Ok(meter) = LevelMeter::new(stream) else {
+            return;
+        };
+        *self.meter.borrow_mut() = Some(meter);
+        let this = self.this.clone();
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            if let Some(client) = this.upgrade() {
+                if let Some(meter) = client.meter.borrow().as_ref() {
+                    client.ui.mic_level.set(meter.level());
+                }
+            }
+        });
+        let window = web_sys::window().expect("a window");
+        if let Ok(id) = window.set_interval_with_callback_and_timeout_and_arguments_0(
+            tick.as_ref().unchecked_ref(),
+            100,
+        ) {
+            self.meter_timer.set(Some(id));
+        }
+        *self._meter_tick.borrow_mut() = Some(tick);
+    }
+
+    fn stop_meter(&self) {
+        if let Some(id) = self.meter_timer.take() {
+            web_sys::window()
+                .expect("a window")
+                .clear_interval_with_handle(id);
+        }
+        if let Some(meter) = self.meter.borrow_mut().take() {
+            meter.close();
+        }
+        self.ui.mic_level.set(0.0);
+    }
+
+    fn join(&self, seat: Seat) {
+        self.stop_meter();
+        let devices = self.ui.devices.get_untracked();
+        let media = match seat {
+            Seat::Stage => MediaState {
+                mic: devices.have_microphone,
+                camera: devices.have_camera,
+                screen: false,
+            },
+            Seat::Viewer => {
+                // Viewers send nothing: release camera and microphone (the light goes off).
+                if let Some(local) = self.local.borrow_mut().take() {
+                    devices::stop_all(&local);
+                }
+                MediaState::OFF
+            }
+        };
+        self.ui.media.set(media);
+        self.ui.notice.set(None);
+        self.ui.phase.set(Phase::Joining);
+        self.send(&ClientMessage::Join { seat, media });
+    }
+
+    fn answer_subscription(&self, sdp: String) {
+        let client = self.rc();
+        spawn_local(async move {
+            let pc = match client.subscriber_connection() {
+                Ok(pc) => pc,
+                Err(_) => return client.end("The browser could not open a media connection."),
+            };
+            match peer::answer(&pc, &sdp).await {
+                Ok(answer) => client.send(&ClientMessage::SubscribeAnswer { sdp: answer }),
+                Err(_) => client.end("The browser refused the room's media."),
+            }
+        });
+    }
+
+    fn subscriber_connection(&self) -> Result<RtcPeerConnection, JsValue> {
+        if let Some(pc) = self.subscriber.borrow().as_ref() {
+            return Ok(pc.clone());
+        }
+        let ice = self
+            .ui
+            .info
+            .with_untracked(|i| i.as_ref().map(|i| i.ice_servers.clone()))
+            .unwrap_or_default();
+        let pc = peer::connection(&ice)?;
+        let this = self.this.clone();
+        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {
+            if let Some(client) = this.upgrade() {
+                client.track_arrived(event);
+            }
+        });
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        *self._on_track.borrow_mut() = Some(on_track);
+        peer::expose("subscriber", &pc);
+        *self.subscriber.borrow_mut() = Some(pc.clone());
+        Ok(pc)
+    }
+
+    fn track_arrived(&self, event: RtcTrackEvent) {
+        let Some(mid) = event.transceiver().mid() else {
+            return;
+        };
+        let track = event.track();
+        if track.kind() == "audio" {
+            if let Ok(element) = HtmlAudioElement::new() {
+                let stream = MediaStream::new().expect("MediaStream constructor");
+                stream.add_track(&track);
+                element.set_src_object(Some(&stream));
+                element.set_autoplay(true);
+                let speaker = self.ui.devices.with_untracked(|d| d.speaker.clone());
+                if !speaker.is_empty() {
+                    devices::set_speaker(&element, &speaker);
+                }
+                let _ = element.play();
+                self.speakers_out.borrow_mut().push(element);
+            }
+        }
+        self.remote.borrow_mut().insert(mid, track);
+        self.ui.tracks_changed.update(|n| *n += 1);
+    }
+
+    /// Leaves the live room locally: closes connections, releases devices, shows `message`.
+    pub fn end(&self, message: &str) {
+        if let Some(signal) = self.signal.borrow_mut().take() {
+            signal.close();
+        }
+        self.stop_meter();
+        if let Some(publisher) = self.publisher.borrow_mut().take() {
+            publisher.close();
+        }
+        if let Some(pc) = self.subscriber.borrow_mut().take() {
+            pc.close();
+        }
+        if let Some(local) = self.local.borrow_mut().take() {
+            devices::stop_all(&local);
+        }
+        for element in self.speakers_out.borrow_mut().drain(..) {
+            let _ = element.pause();
+        }
+        self.remote.borrow_mut().clear();
+        self.ui.phase.set(Phase::Ended(message.to_owned()));
+    }
+}
+
+impl RoomUi {
+    fn my_seat_untracked(&self) -> Option<Seat> {
+        let me = self.me.get_untracked()?;
+        self.participants
+            .with_untracked(|list| list.iter().find(|p| p.id == me).map(|p| p.seat))
+    }
+}

@@ -1,0 +1,11 @@
+//! The browser side of a room (hydrate only): the signalling socket, devices, the publishing
+//! and subscribing peer connections, all driven from Rust through `web-sys`.
+
+mod client;
+mod devices;
+mod peer;
+mod publisher;
+mod signal;
+
+pub use client::Client;
+pub use devices::is_mobile;

@@ -1,0 +1,295 @@
+//! Sending: the publishing connection of a stage participant, and the mic / camera / screen
+//! toggles. Muting detaches the track from its sender (nothing is sent, nothing forwarded);
+//! a camera turned off is stopped so its light goes off.
+
+use leptos::prelude::*;
+use room::MediaState;
+use wasm_bindgen::prelude::*;
+use web_sys::{MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceiver};
+
+use super::client::Client;
+use super::{devices, peer};
+use crate::protocol::{ClientMessage, PublishedTrack, Source};
+
+pub struct Publisher {
+    pc: RtcPeerConnection,
+    senders: Vec<(Source, RtcRtpTransceiver)>,
+    screen: Option<MediaStream>,
+    _screen_ended: Option<Closure<dyn FnMut()>>,
+}
+
+impl Publisher {
+    fn sender(&self, source: Source) -> Option<&RtcRtpTransceiver> {
+        self.senders
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, t)| t)
+    }
+
+    fn tracks(&self) -> Vec<PublishedTrack> {
+        self.senders
+            .iter()
+            .filter_map(|(source, t)| {
+                t.mid().map(|mid| PublishedTrack {
+                    mid,
+                    source: *source,
+                })
+            })
+            .collect()
+    }
+
+    pub fn close(self) {
+        if let Some(screen) = &self.screen {
+            devices::stop_all(screen);
+        }
+        self.pc.close();
+    }
+}
+
+fn source_of(track: &MediaStreamTrack) -> Source {
+    if track.kind() == "audio" {
+        Source::Mic
+    } else {
+        Source::Camera
+    }
+}
+
+impl Client {
+    /// On stage: one connection sending what Set devices opened, offered to the SFU.
+    pub(super) fn start_publishing(self: std::rc::Rc<Self>) {
+        if self.publisher.borrow().is_some() {
+            return;
+        }
+        let ice = self
+            .ui
+            .info
+            .with_untracked(|i| i.as_ref().map(|i| i.ice_servers.clone()))
+            .unwrap_or_default();
+        let Ok(pc) = peer::connection(&ice) else {
+            self.ui.notice.set(Some(
+                "The browser could not open a media connection.".into(),
+            ));
+            return;
+        };
+        peer::expose("publisher", &pc);
+        let local = self
+            .local_stream()
+            .unwrap_or_else(|| MediaStream::new().expect("MediaStream"));
+        let mut senders = Vec::new();
+        for track in local.get_tracks().iter() {
+            let track: MediaStreamTrack = track.unchecked_into();
+            let source = source_of(&track);
+            let transceiver = peer::send_only(&pc, &track, &local, source == Source::Camera);
+            senders.push((source, transceiver));
+        }
+        *self.publisher.borrow_mut() = Some(Publisher {
+            pc,
+            senders,
+            screen: None,
+            _screen_ended: None,
+        });
+        leptos::task::spawn_local(async move { self.offer().await });
+    }
+
+    /// (Re)negotiates the publishing connection: first time, and when a source is added.
+    async fn offer(&self) {
+        let Some(pc) = self.publisher.borrow().as_ref().map(|p| p.pc.clone()) else {
+            return;
+        };
+        match peer::offer(&pc).await {
+            Ok(sdp) => {
+                let tracks = self
+                    .publisher
+                    .borrow()
+                    .as_ref()
+                    .map(Publisher::tracks)
+                    .unwrap_or_default();
+                self.send(&ClientMessage::PublishOffer { sdp, tracks });
+            }
+            Err(_) => self
+                .ui
+                .notice
+                .set(Some("The browser could not start sending media.".into())),
+        }
+    }
+
+    pub(super) fn publisher_answer(self: std::rc::Rc<Self>, sdp: String) {
+        leptos::task::spawn_local(async move {
+            let Some(pc) = self.publisher.borrow().as_ref().map(|p| p.pc.clone()) else {
+                return;
+            };
+            if peer::accept_answer(&pc, &sdp).await.is_err() {
+                self.ui
+                    .notice
+                    .set(Some("The room refused this browser's media.".into()));
+            }
+        });
+    }
+
+    /// A freshly opened camera or microphone replaces the one being sent.
+    pub(super) async fn replace_published(&self, track: &MediaStreamTrack) {
+        let sender = self
+            .publisher
+            .borrow()
+            .as_ref()
+            .and_then(|p| p.sender(source_of(track)).cloned());
+        let Some(sender) = sender else {
+            return;
+        };
+        let live = match source_of(track) {
+            Source::Mic => self.ui.media.get_untracked().mic,
+            _ => self.ui.media.get_untracked().camera,
+        };
+        if live {
+            let _ = peer::replace_track(&sender, Some(track)).await;
+        }
+    }
+
+    /// Sends on `source`'s transceiver, adding one (and renegotiating) the first time.
+    async fn send_on(&self, source: Source, track: &MediaStreamTrack, stream: &MediaStream) {
+        let existing = self
+            .publisher
+            .borrow()
+            .as_ref()
+            .and_then(|p| p.sender(source).cloned());
+        match existing {
+            Some(sender) => {
+                let _ = peer::replace_track(&sender, Some(track)).await;
+            }
+            None => {
+                let added = {
+                    let mut publisher = self.publisher.borrow_mut();
+                    let Some(publisher) = publisher.as_mut() else {
+                        return;
+                    };
+                    let transceiver =
+                        peer::send_only(&publisher.pc, track, stream, source == Source::Camera);
+                    publisher.senders.push((source, transceiver));
+                    true
+                };
+                if added {
+                    self.offer().await;
+                }
+            }
+        }
+    }
+
+    async fn stop_sending(&self, source: Source) {
+        let sender = self
+            .publisher
+            .borrow()
+            .as_ref()
+            .and_then(|p| p.sender(source).cloned());
+        if let Some(sender) = sender {
+            let _ = peer::replace_track(&sender, None).await;
+        }
+    }
+
+    fn announce(&self, media: MediaState) {
+        self.ui.media.set(media);
+        self.send(&ClientMessage::SetMedia { media });
+    }
+
+    pub(super) async fn toggle_mic(&self) {
+        let mut media = self.ui.media.get_untracked();
+        media.mic = !media.mic;
+        if media.mic {
+            let track = self.local_stream().and_then(|s| {
+                s.get_audio_tracks()
+                    .get(0)
+                    .dyn_into::<MediaStreamTrack>()
+                    .ok()
+            });
+            if track.is_none() {
+                self.reacquire(false, true).await;
+            }
+            let local = self.local_stream();
+            let track = local.as_ref().and_then(|s| {
+                s.get_audio_tracks()
+                    .get(0)
+                    .dyn_into::<MediaStreamTrack>()
+                    .ok()
+            });
+            let (Some(track), Some(local)) = (track, local) else {
+                return;
+            };
+            self.send_on(Source::Mic, &track, &local).await;
+        } else {
+            self.stop_sending(Source::Mic).await;
+        }
+        self.announce(media);
+    }
+
+    pub(super) async fn toggle_camera(&self) {
+        let mut media = self.ui.media.get_untracked();
+        media.camera = !media.camera;
+        if media.camera {
+            self.reacquire(true, false).await;
+            let local = self.local_stream();
+            let track = local.as_ref().and_then(|s| {
+                s.get_video_tracks()
+                    .get(0)
+                    .dyn_into::<MediaStreamTrack>()
+                    .ok()
+            });
+            let (Some(track), Some(local)) = (track, local) else {
+                return;
+            };
+            self.send_on(Source::Camera, &track, &local).await;
+        } else {
+            self.stop_sending(Source::Camera).await;
+            if let Some(local) = self.local_stream() {
+                for track in local.get_video_tracks().iter() {
+                    let track: MediaStreamTrack = track.unchecked_into();
+                    track.stop();
+                    local.remove_track(&track);
+                }
+            }
+        }
+        self.announce(media);
+        self.ui.preview_changed.update(|n| *n += 1);
+    }
+
+    pub(super) async fn toggle_screen(&self) {
+        let mut media = self.ui.media.get_untracked();
+        if media.screen {
+            self.stop_sending(Source::Screen).await;
+            if let Some(publisher) = self.publisher.borrow_mut().as_mut() {
+                if let Some(screen) = publisher.screen.take() {
+                    devices::stop_all(&screen);
+                }
+            }
+            media.screen = false;
+            self.announce(media);
+            return;
+        }
+        let screen = match devices::display_media().await {
+            Ok(screen) => screen,
+            Err(_) => return, // The person cancelled the picker.
+        };
+        let Ok(track) = screen
+            .get_video_tracks()
+            .get(0)
+            .dyn_into::<MediaStreamTrack>()
+        else {
+            return;
+        };
+        // The browser's own "Stop sharing" button ends the track: treat it as our toggle.
+        let this = self.this.clone();
+        let ended = Closure::<dyn FnMut()>::new(move || {
+            if let Some(client) = this.upgrade() {
+                if client.ui.media.get_untracked().screen {
+                    leptos::task::spawn_local(async move { client.toggle_screen().await });
+                }
+            }
+        });
+        track.set_onended(Some(ended.as_ref().unchecked_ref()));
+        if let Some(publisher) = self.publisher.borrow_mut().as_mut() {
+            publisher.screen = Some(screen.clone());
+            publisher._screen_ended = Some(ended);
+        }
+        self.send_on(Source::Screen, &track, &screen).await;
+        media.screen = true;
+        self.announce(media);
+    }
+}

@@ -1,0 +1,103 @@
+mod people;
+mod setup;
+mod stage;
+pub mod state;
+
+use domain::api::RoomEntry;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use setup::SetDevices;
+use stage::Stage;
+use state::{Phase, RoomUi};
+
+use super::load_by_id;
+use crate::api::load_room_entry;
+use crate::components::{error_text, ErrorNotice, Loading, RequireSignIn};
+
+/// Entering a gallery's or channel's room: the server decides who may (403 otherwise), the
+/// page then talks to the room over its signalling socket.
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    view! {
+        <RequireSignIn>
+            <RoomLoader/>
+        </RequireSignIn>
+    }
+}
+
+#[component]
+fn RoomLoader() -> impl IntoView {
+    let entry = load_by_id(load_room_entry);
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match entry.await {
+                    Ok(Some(entry)) => view! { <RoomView entry/> }.into_any(),
+                    Ok(None) => view! { <super::NotFound/> }.into_any(),
+                    Err(error) => view! {
+                        <Title text="Meeting room"/>
+                        <section class="card narrow">
+                            <h1>"Meeting room"</h1>
+                            <ErrorNotice message=error_text(&error)/>
+                            <p><a href="/">"Back to My media"</a></p>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The live room: waiting state, Set devices, then the stage. The media client runs only in
+/// the browser; the server renders the frame and "Connecting".
+#[component]
+fn RoomView(entry: RoomEntry) -> impl IntoView {
+    let ui = RoomUi::new();
+    provide_context(ui);
+    #[cfg(feature = "hydrate")]
+    {
+        let container_id = entry.container_id;
+        Effect::new(move |_| {
+            if ui.client.with_value(Option::is_none) {
+                let client = crate::media::Client::start(ui, container_id);
+                ui.client
+                    .set_value(Some(send_wrapper::SendWrapper::new(client)));
+            }
+        });
+        on_cleanup(move || {
+            if let Some(client) = ui.client.try_get_value().flatten() {
+                client.end("You left the room.");
+            }
+        });
+    }
+    let back = entry.back_path.clone();
+    let title = entry.title.clone();
+    view! {
+        <Title text=format!("{} meeting room", entry.title)/>
+        <nav class="breadcrumb" aria-label="Breadcrumb"><a href=back.clone()>{format!("‹ {}", entry.title)}</a></nav>
+        <section class="room" aria-label="Meeting room">
+            {move || match ui.phase.get() {
+                Phase::Connecting => view! {
+                    <p class="room-status" role="status">"Connecting to the room…"</p>
+                }.into_any(),
+                Phase::Waiting => view! {
+                    <div class="card narrow room-waiting" role="status">
+                        <h1>{title.clone()}</h1>
+                        <p>"The room opens when a moderator starts it."</p>
+                        <p class="muted">"This page joins by itself as soon as it opens."</p>
+                    </div>
+                }.into_any(),
+                Phase::SetDevices | Phase::Joining => view! { <SetDevices/> }.into_any(),
+                Phase::InRoom => view! { <Stage/> }.into_any(),
+                Phase::Ended(message) => view! {
+                    <div class="card narrow" role="alert">
+                        <h1>"Meeting room"</h1>
+                        <p>{message}</p>
+                        <p><a href=back.clone()>"Back to the gallery"</a></p>
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

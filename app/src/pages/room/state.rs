@@ -1,0 +1,227 @@
+//! The room page's reactive state, shared by its components. The browser-only media client
+//! (`crate::media`) writes it; components read it and send [`Intent`]s back.
+
+use leptos::prelude::*;
+use room::{MediaState, Participant, ParticipantId, Seat};
+
+use crate::protocol::{RoomInfo, SlotAssignment, Source};
+
+// The browser's media client moves through the phases; the server only renders the first.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    Connecting,
+    /// The room is not open yet; a moderator has to start it.
+    Waiting,
+    SetDevices,
+    Joining,
+    InRoom,
+    /// The session ended, was closed, or refused us; the message says why.
+    Ended(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceOption {
+    pub id: String,
+    pub label: String,
+}
+
+/// The devices on offer and the ones picked (empty id = the browser's default).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Devices {
+    pub cameras: Vec<DeviceOption>,
+    pub microphones: Vec<DeviceOption>,
+    pub speakers: Vec<DeviceOption>,
+    pub camera: String,
+    pub microphone: String,
+    pub speaker: String,
+    /// `HTMLMediaElement.setSinkId` exists (Chromium); otherwise the system output plays.
+    pub can_pick_speaker: bool,
+    /// Why camera or microphone cannot be used, for the Set devices window.
+    pub problem: Option<String>,
+    pub have_camera: bool,
+    pub have_microphone: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Intent {
+    Join(Seat),
+    PickCamera(String),
+    PickMicrophone(String),
+    PickSpeaker(String),
+    ToggleMic,
+    ToggleCamera,
+    ToggleScreen,
+    Pin(Option<ParticipantId>),
+    Page(usize),
+    Leave,
+    EndForAll,
+}
+
+// Some signals are only read by browser-side effects.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Clone, Copy)]
+pub struct RoomUi {
+    pub phase: RwSignal<Phase>,
+    pub info: RwSignal<Option<RoomInfo>>,
+    pub me: RwSignal<Option<ParticipantId>>,
+    pub participants: RwSignal<Vec<Participant>>,
+    pub speakers: RwSignal<Vec<ParticipantId>>,
+    pub video_slots: RwSignal<Vec<SlotAssignment>>,
+    pub devices: RwSignal<Devices>,
+    /// Microphone level of the Set devices preview, 0.0 to 1.0.
+    pub mic_level: RwSignal<f64>,
+    pub media: RwSignal<MediaState>,
+    pub pinned: RwSignal<Option<ParticipantId>>,
+    pub page: RwSignal<usize>,
+    /// A refusal or problem to show briefly (e.g. "The stage is full").
+    pub notice: RwSignal<Option<String>>,
+    /// Bumped when the browser gets or loses a remote track, so tiles re-attach.
+    pub tracks_changed: RwSignal<u32>,
+    /// Bumped when the local camera preview stream changes.
+    pub preview_changed: RwSignal<u32>,
+    #[cfg(feature = "hydrate")]
+    pub client: StoredValue<Option<send_wrapper::SendWrapper<std::rc::Rc<crate::media::Client>>>>,
+}
+
+impl RoomUi {
+    pub fn new() -> Self {
+        Self {
+            phase: RwSignal::new(Phase::Connecting),
+            info: RwSignal::new(None),
+            me: RwSignal::new(None),
+            participants: RwSignal::new(Vec::new()),
+            speakers: RwSignal::new(Vec::new()),
+            video_slots: RwSignal::new(Vec::new()),
+            devices: RwSignal::new(Devices::default()),
+            mic_level: RwSignal::new(0.0),
+            media: RwSignal::new(MediaState::OFF),
+            pinned: RwSignal::new(None),
+            page: RwSignal::new(0),
+            notice: RwSignal::new(None),
+            tracks_changed: RwSignal::new(0),
+            preview_changed: RwSignal::new(0),
+            #[cfg(feature = "hydrate")]
+            client: StoredValue::new(None),
+        }
+    }
+
+    /// Hands a user's action to the media client (browser only; nothing is clickable in SSR).
+    pub fn act(&self, intent: Intent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(client) = self.client.get_value() {
+            client.act(intent);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = intent;
+    }
+
+    pub fn my_seat(&self) -> Option<Seat> {
+        let me = self.me.get()?;
+        self.participants
+            .read()
+            .iter()
+            .find(|p| p.id == me)
+            .map(|p| p.seat)
+    }
+}
+
+impl Default for RoomUi {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The videos to show, in order: the pinned participant, then recent speakers, then the
+/// stage in join order; cameras and screens of others, paged by the room's visible limit.
+/// Returns the page's tiles and the number of pages.
+pub fn stage_tiles(
+    participants: &[Participant],
+    me: Option<ParticipantId>,
+    speakers: &[ParticipantId],
+    pinned: Option<ParticipantId>,
+    per_page: usize,
+    page: usize,
+) -> (Vec<(ParticipantId, Source)>, usize) {
+    let rank = |p: &Participant| {
+        if Some(p.id) == pinned {
+            (0, 0)
+        } else if let Some(i) = speakers.iter().position(|s| *s == p.id) {
+            (1, i)
+        } else {
+            (2, 0)
+        }
+    };
+    let mut stage: Vec<&Participant> = participants
+        .iter()
+        .filter(|p| p.seat == Seat::Stage && Some(p.id) != me)
+        .collect();
+    stage.sort_by_key(|p| rank(p));
+    let mut videos = Vec::new();
+    for p in stage {
+        if p.media.screen {
+            videos.push((p.id, Source::Screen));
+        }
+        videos.push((p.id, Source::Camera));
+    }
+    let per_page = per_page.max(1);
+    let pages = videos.len().div_ceil(per_page).max(1);
+    let page = page.min(pages - 1);
+    let shown = videos
+        .into_iter()
+        .skip(page * per_page)
+        .take(per_page)
+        .collect();
+    (shown, pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::RoomRights;
+
+    use super::*;
+
+    fn on_stage(id: u64, screen: bool) -> Participant {
+        Participant {
+            id: ParticipantId(id),
+            user_id: id as i64,
+            name: format!("p{id}"),
+            seat: Seat::Stage,
+            media: MediaState {
+                mic: true,
+                camera: true,
+                screen,
+            },
+            rights: RoomRights::default(),
+            joined_at: 0,
+        }
+    }
+
+    #[test]
+    fn pinned_then_speakers_then_join_order_paged() {
+        let people: Vec<Participant> = (1..=30).map(|id| on_stage(id, id == 3)).collect();
+        let (first, pages) = stage_tiles(
+            &people,
+            Some(ParticipantId(1)),
+            &[ParticipantId(9), ParticipantId(5)],
+            Some(ParticipantId(20)),
+            25,
+            0,
+        );
+        assert_eq!(pages, 2, "29 cameras and one screen make 30 videos");
+        assert_eq!(first.len(), 25);
+        assert_eq!(first[0], (ParticipantId(20), Source::Camera));
+        assert_eq!(first[1], (ParticipantId(9), Source::Camera));
+        assert_eq!(first[2], (ParticipantId(5), Source::Camera));
+        assert_eq!(first[3], (ParticipantId(2), Source::Camera));
+        assert_eq!(first[4], (ParticipantId(3), Source::Screen));
+        assert!(
+            !first.iter().any(|(p, _)| *p == ParticipantId(1)),
+            "never myself"
+        );
+        let (second, _) = stage_tiles(&people, Some(ParticipantId(1)), &[], None, 25, 1);
+        assert_eq!(second.len(), 5);
+        let (clamped, _) = stage_tiles(&people, None, &[], None, 25, 99);
+        assert_eq!(clamped.len(), 6);
+    }
+}
