@@ -9,6 +9,7 @@ pub mod pages;
 pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod vp8;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

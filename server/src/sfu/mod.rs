@@ -11,7 +11,6 @@ mod engine;
 mod layers;
 mod peers;
 mod rebase;
-mod vp8;
 
 use std::net::SocketAddr;
 

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use str0m::media::Mid;
 
-use super::super::vp8;
 use super::*;
+use app::vp8;
 
 impl Engine {
     pub(super) fn forward(&mut self, key: PeerKey, packet: RtpPacket) {

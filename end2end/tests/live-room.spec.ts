@@ -1,0 +1,118 @@
+import { Browser, BrowserContext, expect, Page } from '@playwright/test';
+import { hydrated, signIn, test } from './helpers';
+
+// The "Video Production" gallery: teacher manages it, both students are members.
+const GALLERY = 2;
+const ROOM = `/rooms/${GALLERY}`;
+
+test.describe.configure({ mode: 'serial' });
+
+/** A signed-in person in their own browser context (own cookies, own fake devices). */
+async function person(browser: Browser, username: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => {
+    throw new Error(`${username}'s page: ${error.message}`);
+  });
+  await signIn(page, username);
+  return { context, page };
+}
+
+/** What the page's subscribing connection reports through the browser's own getStats(). */
+async function inboundVideo(page: Page): Promise<{ framesDecoded: number; bytesReceived: number }> {
+  return page.evaluate(async () => {
+    const pc = (window as any).meetingRoom?.subscriber as RTCPeerConnection | undefined;
+    let framesDecoded = 0;
+    let bytesReceived = 0;
+    if (pc) {
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') {
+          framesDecoded += s.framesDecoded ?? 0;
+          bytesReceived += s.bytesReceived ?? 0;
+        }
+      });
+    }
+    return { framesDecoded, bytesReceived };
+  });
+}
+
+/** Bytes this page sends as media (outbound-rtp of any of its connections). */
+async function outboundBytes(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const room = (window as any).meetingRoom ?? {};
+    let sent = 0;
+    for (const pc of [room.publisher, room.subscriber] as (RTCPeerConnection | undefined)[]) {
+      if (!pc) continue;
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.type === 'outbound-rtp') sent += s.bytesSent ?? 0;
+      });
+    }
+    return sent;
+  });
+}
+
+async function decodesGrowing(page: Page, label: string): Promise<void> {
+  await expect
+    .poll(async () => (await inboundVideo(page)).framesDecoded, { message: `${label} decodes video`, timeout: 20_000 })
+    .toBeGreaterThan(0);
+  const before = (await inboundVideo(page)).framesDecoded;
+  await expect
+    .poll(async () => (await inboundVideo(page)).framesDecoded, { message: `${label} keeps decoding`, timeout: 10_000 })
+    .toBeGreaterThan(before + 10);
+}
+
+test('a member waits, the teacher launches and speaks, the member watches and decodes', async ({ browser, page }) => {
+  // Setup through the API the Meeting room tab uses: an Interactive room on this gallery.
+  await signIn(page, 'teacher');
+  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
+    data: { enabled: true, mode: 'interactive', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
+  });
+  expect(saved.status()).toBe(200);
+
+  const student = await person(browser, 'student');
+  await student.page.goto(ROOM);
+  await hydrated(student.page);
+  await expect(student.page.getByText('The room opens when a moderator starts it.')).toBeVisible();
+
+  const teacher = await person(browser, 'teacher');
+  await teacher.page.goto(ROOM);
+  await hydrated(teacher.page);
+  await expect(teacher.page.getByRole('heading', { name: 'Set devices' })).toBeVisible();
+  await expect(teacher.page.getByLabel('Camera', { exact: true })).toBeVisible();
+  await expect(teacher.page.getByRole('meter', { name: 'Microphone level' })).toBeVisible();
+  // The fake microphone beeps: the meter moves.
+  await expect
+    .poll(async () => Number(await teacher.page.getByRole('meter', { name: 'Microphone level' }).getAttribute('aria-valuenow')))
+    .toBeGreaterThan(0);
+  await teacher.page.getByRole('button', { name: 'Join stage' }).click();
+  await expect(teacher.page.getByRole('complementary', { name: 'Participants' }).getByRole('region', { name: 'Stage' }))
+    .toContainText('Tess Teacher');
+
+  // The waiting student got in by themselves: Set devices, then the audience.
+  await expect(student.page.getByRole('heading', { name: 'Set devices' })).toBeVisible();
+  await student.page.getByRole('button', { name: 'Join as viewer' }).click();
+  const studentStage = student.page.getByRole('list', { name: 'Stage' });
+  await expect(studentStage.getByRole('listitem', { name: 'Tess Teacher' })).toBeVisible();
+  await decodesGrowing(student.page, "the student's page");
+  expect(await outboundBytes(student.page), 'a viewer sends no media').toBe(0);
+  expect(await student.page.evaluate(() => (window as any).meetingRoom?.publisher)).toBeUndefined();
+  await expect(student.page.getByRole('region', { name: 'Viewers' })).toContainText('Sam Student');
+
+  // A second person on stage shows in both grids, and the teacher decodes them.
+  const second = await person(browser, 'student2');
+  await second.page.goto(ROOM);
+  await hydrated(second.page);
+  await second.page.getByRole('button', { name: 'Join stage' }).click();
+  await expect(teacher.page.getByRole('list', { name: 'Stage' }).getByRole('listitem', { name: 'Sky Student' })).toBeVisible();
+  await expect(studentStage.getByRole('listitem', { name: 'Sky Student' })).toBeVisible();
+  await decodesGrowing(teacher.page, "the teacher's page");
+  await expect(second.page.getByRole('list', { name: 'Stage' }).getByRole('listitem', { name: 'Tess Teacher' })).toBeVisible();
+  expect(await outboundBytes(second.page), 'a stage participant sends media').toBeGreaterThan(0);
+
+  // End session for all: everyone gets the message.
+  await teacher.page.getByRole('button', { name: 'End session for all' }).click();
+  await expect(student.page.getByRole('alert')).toContainText('A moderator ended the session for everyone.');
+  await expect(second.page.getByRole('alert')).toContainText('A moderator ended the session for everyone.');
+
+  for (const one of [student, teacher, second]) await one.context.close();
+});

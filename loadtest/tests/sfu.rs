@@ -1,0 +1,196 @@
+//! The SFU through a running server, with webrtc-rs participants: an independent WebRTC
+//! implementation publishing and subscribing over real UDP on loopback.
+
+use std::time::Duration;
+
+use app::protocol::{ClientMessage, PublishedTrack, Source};
+use loadtest::{sign_in, Bot, BotConfig, BotError, BotStats};
+use room::Seat;
+use server::{router, AppState, Config};
+
+/// The "Video Production" gallery: teacher manages it, both students are members.
+const ROOM: i64 = 2;
+const PATIENCE: Duration = Duration::from_secs(20);
+
+struct LiveServer {
+    base_url: String,
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_server() -> LiveServer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/test.db", dir.path().display());
+    let state = AppState::new(&Config::for_tests(url))
+        .await
+        .expect("app state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("address"));
+    let app = router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    LiveServer {
+        base_url,
+        state,
+        _dir: dir,
+    }
+}
+
+impl LiveServer {
+    /// Enables an Interactive room on [`ROOM`] through the REST API, as its manager.
+    async fn enable_room(&self) -> String {
+        let teacher = sign_in(&self.base_url, "teacher", "demo")
+            .await
+            .expect("teacher signs in");
+        let saved = reqwest::Client::new()
+            .put(format!("{}/api/containers/{ROOM}/room", self.base_url))
+            .header("cookie", &teacher)
+            .json(&serde_json::json!({
+                "enabled": true, "mode": "interactive", "room_moderators": [],
+                "chat_moderators": [], "qna": "site_default", "group_chat": true
+            }))
+            .send()
+            .await
+            .expect("save room");
+        assert_eq!(saved.status(), 200);
+        teacher
+    }
+
+    fn bot(&self, cookie: &str, seat: Seat, media: bool) -> BotConfig {
+        BotConfig {
+            base_url: self.base_url.clone(),
+            cookie: cookie.to_owned(),
+            room: ROOM,
+            seat,
+            media,
+            watch: 25,
+        }
+    }
+}
+
+fn count(counter: &std::sync::atomic::AtomicU64) -> u64 {
+    BotStats::get(counter)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_receives_the_stage_and_new_viewers_trigger_a_keyframe() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
+
+    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, true))
+        .await
+        .expect("teacher joins the stage");
+    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
+        .await
+        .expect("student joins as viewer");
+    assert!(
+        viewer
+            .wait_until(PATIENCE, |s| count(&s.video_packets_in) > 90
+                && count(&s.audio_packets_in) > 50)
+            .await,
+        "forwarded video and audio reach the viewer: {:?}",
+        viewer.stats
+    );
+    assert_eq!(
+        viewer
+            .stats
+            .first_video
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the first video packet forwarded starts a key frame"
+    );
+    assert_eq!(
+        count(&viewer.stats.video_packets_out),
+        0,
+        "a viewer sends nothing"
+    );
+
+    // Another viewer arrives: the SFU asks the publisher for a key frame (a PLI reaches it).
+    let requests_before = count(&teacher.stats.keyframe_requests_in);
+    let late = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
+        .await
+        .expect("second viewer");
+    assert!(
+        teacher
+            .wait_until(PATIENCE, |s| count(&s.keyframe_requests_in)
+                > requests_before)
+            .await,
+        "the publisher was asked for a key frame"
+    );
+    assert!(
+        late.wait_until(PATIENCE, |s| count(&s.keyframes_in) > 0)
+            .await
+    );
+    assert_eq!(
+        late.stats
+            .first_video
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+
+    let sfu = server.state.hub.sfu().stats().await.unwrap();
+    assert!(
+        sfu.packets_forwarded > 0 && sfu.keyframe_requests > 0,
+        "{sfu:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_may_not_publish_and_nothing_of_it_is_forwarded() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
+    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
+        .await
+        .unwrap();
+    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, false))
+        .await
+        .unwrap();
+    let peers_before = server.state.hub.sfu().stats().await.unwrap().peers;
+
+    viewer.send(ClientMessage::PublishOffer {
+        sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n".into(),
+        tracks: vec![PublishedTrack {
+            mid: "0".into(),
+            source: Source::Camera,
+        }],
+    });
+    let (code, message) = viewer.wait_for_error(PATIENCE).await.expect("a refusal");
+    assert_eq!(code, "not_allowed");
+    assert_eq!(
+        message,
+        "You may not send audio or video without being on stage."
+    );
+    let sfu = server.state.hub.sfu().stats().await.unwrap();
+    assert_eq!(sfu.peers, peers_before, "no publishing connection was made");
+    assert_eq!(sfu.packets_in, 0);
+    assert!(teacher.errors().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_joins_stop_at_one_hundred() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
+    let _host = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
+        .await
+        .unwrap();
+
+    let joins = (0..105).map(|_| Bot::join(server.bot(&student_cookie, Seat::Viewer, false)));
+    let results = futures_util::future::join_all(joins).await;
+    let joined = results.iter().filter(|r| r.is_ok()).count();
+    let refused: Vec<&BotError> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(joined, 99, "the host and 99 others make 100");
+    assert_eq!(refused.len(), 6);
+    for error in refused {
+        match error {
+            BotError::Refused { code, message } => {
+                assert_eq!(code, "room_full");
+                assert_eq!(message, "This room is full (100 participants).");
+            }
+            other => panic!("unexpected failure: {other}"),
+        }
+    }
+}
