@@ -223,6 +223,18 @@ impl Bot {
             .collect()
     }
 
+    /// The room's closing message, once it came.
+    pub fn closed(&self) -> Option<String> {
+        self.received
+            .lock()
+            .expect("received lock")
+            .iter()
+            .find_map(|m| match m {
+                ServerMessage::Closed { message, .. } => Some(message.clone()),
+                _ => None,
+            })
+    }
+
     /// Polls `condition` every 20 ms until it holds or `limit` passes.
     pub async fn wait_until(&self, limit: Duration, condition: impl Fn(&BotStats) -> bool) -> bool {
         let deadline = Instant::now() + limit;

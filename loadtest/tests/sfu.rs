@@ -43,18 +43,22 @@ impl LiveServer {
         let teacher = sign_in(&self.base_url, "teacher", "demo")
             .await
             .expect("teacher signs in");
+        self.set_room_enabled(&teacher, true).await;
+        teacher
+    }
+
+    async fn set_room_enabled(&self, manager: &str, enabled: bool) {
         let saved = reqwest::Client::new()
             .put(format!("{}/api/containers/{ROOM}/room", self.base_url))
-            .header("cookie", &teacher)
+            .header("cookie", manager)
             .json(&serde_json::json!({
-                "enabled": true, "mode": "interactive", "room_moderators": [],
+                "enabled": enabled, "mode": "interactive", "room_moderators": [],
                 "chat_moderators": [], "qna": "site_default", "group_chat": true
             }))
             .send()
             .await
             .expect("save room");
         assert_eq!(saved.status(), 200);
-        teacher
     }
 
     fn bot(&self, cookie: &str, seat: Seat, media: bool) -> BotConfig {
@@ -193,4 +197,32 @@ async fn concurrent_joins_stop_at_one_hundred() {
             other => panic!("unexpected failure: {other}"),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_the_room_closes_the_live_session_for_everyone() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
+    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
+        .await
+        .unwrap();
+    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, false))
+        .await
+        .unwrap();
+
+    server.set_room_enabled(&teacher_cookie, false).await;
+    for bot in [&teacher, &viewer] {
+        assert!(bot.wait_until(PATIENCE, |_| bot.closed().is_some()).await);
+        assert_eq!(
+            bot.closed().as_deref(),
+            Some("The meeting room was disabled.")
+        );
+    }
+    let again = Bot::join(server.bot(&student_cookie, Seat::Viewer, false)).await;
+    assert!(
+        matches!(&again, Err(BotError::Http(_)) | Err(BotError::Socket(_))),
+        "a disabled room cannot be entered: {:?}",
+        again.as_ref().err()
+    );
 }

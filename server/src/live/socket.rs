@@ -6,6 +6,7 @@ use app::protocol::{
     ClientMessage, PublishedTrack, RoomInfo, ServerMessage, MAX_CLIENT_MESSAGE_BYTES,
     PROTOCOL_VERSION,
 };
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -35,7 +36,8 @@ pub async fn room_socket(
     ApiPath(container_id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<SocketQuery>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    // Checked after authorisation: who may not enter learns that, not how to upgrade.
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     // A page on another site must not open a socket with our user's cookie.
     if is_cross_site(&headers) {
@@ -55,6 +57,11 @@ pub async fn room_socket(
         });
     }
     let entry = state.store.room_entry(&viewer, container_id).await?;
+    let upgrade = upgrade.map_err(|rejection| AppError::Request {
+        status: rejection.status(),
+        code: "not_a_websocket",
+        message: rejection.body_text(),
+    })?;
     let actor = Actor {
         user_id: viewer.identity.user_id,
         rights: entry.rights,

@@ -72,10 +72,19 @@ fn RoomView(entry: RoomEntry) -> impl IntoView {
         });
     }
     let back = entry.back_path.clone();
-    let title = entry.title.clone();
+    let role = match (entry.rights.room_moderator, entry.rights.chat_moderator) {
+        (true, true) => "room and chat moderator",
+        (true, false) => "room moderator",
+        (false, true) => "chat moderator",
+        (false, false) => "participant",
+    };
     view! {
         <Title text=format!("{} meeting room", entry.title)/>
         <nav class="breadcrumb" aria-label="Breadcrumb"><a href=back.clone()>{format!("‹ {}", entry.title)}</a></nav>
+        <header class="room-header">
+            <h1>{format!("{} meeting room", entry.title)}</h1>
+            <p class="meta">{format!("You are entering as {role}.")}</p>
+        </header>
         <section class="room" aria-label="Meeting room">
             {move || match ui.phase.get() {
                 Phase::Connecting => view! {
@@ -83,7 +92,6 @@ fn RoomView(entry: RoomEntry) -> impl IntoView {
                 }.into_any(),
                 Phase::Waiting => view! {
                     <div class="card narrow room-waiting" role="status">
-                        <h1>{title.clone()}</h1>
                         <p>"The room opens when a moderator starts it."</p>
                         <p class="muted">"This page joins by itself as soon as it opens."</p>
                     </div>
@@ -92,7 +100,6 @@ fn RoomView(entry: RoomEntry) -> impl IntoView {
                 Phase::InRoom => view! { <Stage/> }.into_any(),
                 Phase::Ended(message) => view! {
                     <div class="card narrow" role="alert">
-                        <h1>"Meeting room"</h1>
                         <p>{message}</p>
                         <p><a href=back.clone()>"Back to the gallery"</a></p>
                     </div>
