@@ -525,8 +525,10 @@ async fn listen_for_keyframe_requests(
 }
 
 const KEYFRAME_INTERVAL: Duration = Duration::from_secs(3);
-const FRAME_BYTES: usize = 2_000; // ~480 kbps at 30 fps
-const KEYFRAME_BYTES: usize = 9_000;
+/// ~150 kbps at 30 fps: what a simulcast publisher's low layer sends, the layer a subscriber
+/// showing a grid of small tiles gets.
+const FRAME_BYTES: usize = 600;
+const KEYFRAME_BYTES: usize = 4_000;
 
 /// 30 fps VP8 and 50 pps Opus until the task is aborted.
 async fn send_media(

@@ -183,4 +183,6 @@ pub struct Peer {
     pub member: MemberKey,
     pub role: Role,
     pub deadline: Instant,
+    /// Written to since its output was last drained (see `Engine::flush`).
+    pub dirty: bool,
 }

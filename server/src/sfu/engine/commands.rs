@@ -89,6 +89,7 @@ impl Engine {
                 member,
                 role,
                 deadline: Instant::now(),
+                dirty: false,
             },
         );
         let room = self.rooms.entry(member.room).or_default();
@@ -286,6 +287,14 @@ impl Engine {
         };
         sub.pt_video = pt_of(Codec::Vp8);
         sub.pt_audio = pt_of(Codec::Opus);
+        // The estimate picks layers (`update_layers`); str0m's pacer holding video back to it
+        // as well stalled video entirely once the SFU got busy, and cost CPU and memory.
+        let mut api = rtc.direct_api();
+        for slot in sub.video.iter().chain(&sub.audio) {
+            if let Some(stream) = api.stream_tx_by_mid(slot.mid, None) {
+                stream.set_unpaced(true);
+            }
+        }
         self.drain(key);
         self.assign_video(key);
         self.assign_audio(key);

@@ -81,6 +81,7 @@ impl Engine {
         let Some(Peer {
             rtc,
             role: Role::Subscriber(sub),
+            dirty,
             ..
         }) = self.peers.get_mut(&sub_key)
         else {
@@ -125,7 +126,10 @@ impl Engine {
                 .nackable(true),
         );
         self.stats.packets_forwarded += 1;
-        self.drain(sub_key);
+        if !*dirty {
+            *dirty = true;
+            self.dirty.push(sub_key);
+        }
     }
 
     /// A subscriber's browser lost the picture on `mid`: ask the publisher for a key frame of
