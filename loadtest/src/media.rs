@@ -39,7 +39,6 @@ fn codec(kind: RtpCodecKind) -> RTCRtpCodecParameters {
             rtcp_feedback: vec![],
         },
         payload_type,
-        ..Default::default()
     }
 }
 
