@@ -9,24 +9,16 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scenario=${1:-all}
 seconds=${2:-20}
-[[ -x "$CARGO_TARGET_DIR/release/server" ]] || scripts/build-site.sh
+source bench/server.sh
 cargo build --release -q -p loadtest
 ulimit -n 65536 2>/dev/null || true
 
 run() { # mode cameras participants
-  local workdir port base server_pid
-  workdir=$(mktemp -d)
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  base="http://127.0.0.1:$port"
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$workdir/bench.db" SEED_DEMO=1 RUST_LOG=warn \
-    "$CARGO_TARGET_DIR/release/server" >"$workdir/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+  start_server
   echo "== $1: $2 cameras, $3 participants"
   "$CARGO_TARGET_DIR/release/loadtest" --url "$base" --mode "$1" --cameras "$2" --participants "$3" \
-    --seconds "$seconds" --server-pid "$server_pid" || echo "(loadtest failed; server log: $workdir/server.log)"
-  kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true
-  rm -rf "$workdir"
+    --seconds "$seconds" --server-pid "$server_pid" || echo "(loadtest failed; server log: $(tail -3 "$server_dir/server.log"))"
+  stop_server
 }
 
 if [[ "$scenario" == all || "$scenario" == interactive ]]; then

@@ -10,16 +10,9 @@ duration=${1:-20s}
 connections=${2:-16}
 threads=${3:-2}
 command -v wrk >/dev/null || { echo "wrk is missing: SETUP_TESTS=1 scripts/setup.sh installs it" >&2; exit 1; }
-[[ -x "$CARGO_TARGET_DIR/release/server" ]] || cargo leptos build --release
-
-workdir=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$workdir/bench.db" SEED_DEMO=1 RUST_LOG=warn \
-  "$CARGO_TARGET_DIR/release/server" >"$workdir/server.log" 2>&1 &
-server_pid=$!
-trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null; rm -rf "$workdir"' EXIT
-for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+source bench/server.sh
+start_server
+trap stop_server EXIT
 
 cookie=$(curl -sf -D - -o /dev/null -H 'content-type: application/json' \
   -d '{"username":"student","password":"demo"}' "$base/api/session" | sed -n 's/^set-cookie: \([^;]*\).*/\1/ip')
@@ -28,4 +21,4 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "cookie: $cookie" "$base/gall
 
 echo "GET /galleries/1 as a signed-in member, $connections connections, $threads threads, $duration"
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "cookie: $cookie" "$base/galleries/1" |
-  tee "$workdir/wrk.txt" | grep -E 'Requests/sec|Non-2xx|Socket errors|^ +(50|75|90|99)%'
+  grep -E 'Requests/sec|Non-2xx|Socket errors|^ +(50|75|90|99)%'

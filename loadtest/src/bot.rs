@@ -390,52 +390,36 @@ impl Driver {
         let _ = self.outgoing.send(ClientMessage::Subscribe { tiles });
     }
 
-    async fn answer_subscription(&mut self, sdp: String) -> Result<String, BotError> {
-        let media_error = |e: webrtc::error::Error| BotError::Media(e.to_string());
+    /// A peer connection counting what it receives, and a signal for ICE gathering done.
+    async fn connection(&self) -> Result<(Arc<dyn PeerConnection>, Arc<Notify>), BotError> {
         let gathered = Arc::new(Notify::new());
         let handler = Arc::new(Receiving {
             stats: self.stats.clone(),
             gathered: gathered.clone(),
         });
-        let pc: Arc<dyn PeerConnection> = Arc::new(media::connection(handler).await?);
+        Ok((Arc::new(media::connection(handler).await?), gathered))
+    }
+
+    async fn answer_subscription(&mut self, sdp: String) -> Result<String, BotError> {
+        let (pc, gathered) = self.connection().await?;
         let offer = RTCSessionDescription::offer(sdp).map_err(media_error)?;
         pc.set_remote_description(offer)
             .await
             .map_err(media_error)?;
         let answer = pc.create_answer(None).await.map_err(media_error)?;
-        pc.set_local_description(answer)
-            .await
-            .map_err(media_error)?;
-        let _ = tokio::time::timeout(Duration::from_secs(2), gathered.notified()).await;
-        let sdp = pc
-            .local_description()
-            .await
-            .map(|d| d.sdp)
-            .ok_or_else(|| BotError::Media("no local answer".into()))?;
+        let sdp = local_sdp(pc.as_ref(), answer, &gathered).await?;
         self.subscriber = Some(pc);
         Ok(sdp)
     }
 
     async fn publish(&mut self, socket: &mut Socket) -> Result<(), BotError> {
-        let media_error = |e: webrtc::error::Error| BotError::Media(e.to_string());
-        let gathered = Arc::new(Notify::new());
-        let handler = Arc::new(Receiving {
-            stats: self.stats.clone(),
-            gathered: gathered.clone(),
-        });
-        let pc: Arc<dyn PeerConnection> = Arc::new(media::connection(handler).await?);
+        let (pc, gathered) = self.connection().await?;
         let audio = media::local_track(RtpCodecKind::Audio, rand::random());
         let video = media::local_track(RtpCodecKind::Video, rand::random());
         pc.add_track(audio.clone()).await.map_err(media_error)?;
         pc.add_track(video.clone()).await.map_err(media_error)?;
         let offer = pc.create_offer(None).await.map_err(media_error)?;
-        pc.set_local_description(offer).await.map_err(media_error)?;
-        let _ = tokio::time::timeout(Duration::from_secs(2), gathered.notified()).await;
-        let sdp = pc
-            .local_description()
-            .await
-            .map(|d| d.sdp)
-            .ok_or_else(|| BotError::Media("no local offer".into()))?;
+        let sdp = local_sdp(pc.as_ref(), offer, &gathered).await?;
         let tracks = media::mids(&sdp)
             .into_iter()
             .map(|(kind, mid)| PublishedTrack {
@@ -463,6 +447,27 @@ impl Driver {
         )));
         Ok(())
     }
+}
+
+fn media_error(error: webrtc::error::Error) -> BotError {
+    BotError::Media(error.to_string())
+}
+
+/// Applies our description and returns it with the candidates gathered by then (at most 2 s:
+/// the SFU learns our address from ICE checks anyway).
+async fn local_sdp(
+    pc: &dyn PeerConnection,
+    description: RTCSessionDescription,
+    gathered: &Notify,
+) -> Result<String, BotError> {
+    pc.set_local_description(description)
+        .await
+        .map_err(media_error)?;
+    let _ = tokio::time::timeout(Duration::from_secs(2), gathered.notified()).await;
+    pc.local_description()
+        .await
+        .map(|d| d.sdp)
+        .ok_or_else(|| BotError::Media("no local description".into()))
 }
 
 struct Receiving {

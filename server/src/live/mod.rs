@@ -183,6 +183,28 @@ impl Hub {
         Ok(())
     }
 
+    /// A participant's seat or media changed: the SFU forwards accordingly, everyone sees it.
+    fn updated(&self, live: &LiveRoom, participant: ParticipantId, container_id: i64) {
+        let Some(p) = live.rules.participant(participant) else {
+            return;
+        };
+        let member = MemberKey {
+            room: container_id,
+            participant,
+        };
+        self.sfu.set_media(member, p.media);
+        let message = ServerMessage::ParticipantUpdated {
+            participant,
+            seat: p.seat,
+            media: p.media,
+        };
+        for other in live.rules.participants() {
+            if let Some(connection) = live.connections.get(&other.id) {
+                let _ = connection.outbox.send(message.clone());
+            }
+        }
+    }
+
     fn fan_out(
         &self,
         container_id: i64,
@@ -228,36 +250,14 @@ impl Hub {
             }
             Event::SeatChanged {
                 participant,
-                seat,
-                media,
+                seat: Seat::Viewer,
+                ..
             } => {
-                if seat == Seat::Viewer {
-                    self.sfu.unpublish(member(participant));
-                }
-                self.sfu.set_media(member(participant), media);
-                joined_except(
-                    ParticipantId(0),
-                    ServerMessage::ParticipantUpdated {
-                        participant,
-                        seat,
-                        media,
-                    },
-                );
+                self.sfu.unpublish(member(participant));
+                self.updated(live, participant, container_id);
             }
-            Event::MediaChanged { participant, media } => {
-                self.sfu.set_media(member(participant), media);
-                let seat = live
-                    .rules
-                    .participant(participant)
-                    .map_or(Seat::Viewer, |p| p.seat);
-                joined_except(
-                    ParticipantId(0),
-                    ServerMessage::ParticipantUpdated {
-                        participant,
-                        seat,
-                        media,
-                    },
-                );
+            Event::SeatChanged { participant, .. } | Event::MediaChanged { participant, .. } => {
+                self.updated(live, participant, container_id);
             }
             Event::Left { participant } => {
                 self.sfu.leave(member(participant));
