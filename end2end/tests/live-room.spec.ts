@@ -109,6 +109,16 @@ test('a member waits, the teacher launches and speaks, the member watches and de
   await expect(second.page.getByRole('list', { name: 'Stage' }).getByRole('listitem', { name: 'Tess Teacher' })).toBeVisible();
   expect(await outboundBytes(second.page), 'a stage participant sends media').toBeGreaterThan(0);
 
+  // The viewer steps onto the stage from inside the room: the teacher sees and decodes them.
+  await student.page.getByRole('button', { name: 'Join stage' }).click();
+  await expect(student.page.getByRole('region', { name: 'Stage' })).toContainText('Sam Student');
+  await expect(teacher.page.getByRole('list', { name: 'Stage' }).getByRole('listitem', { name: 'Sam Student' })).toBeVisible();
+  await expect.poll(() => outboundBytes(student.page), { message: 'the student now sends media' }).toBeGreaterThan(0);
+  // Stopping the camera shows on the others' participant lists at once.
+  await student.page.getByRole('button', { name: 'Stop camera' }).click();
+  await expect(teacher.page.getByRole('region', { name: 'Stage' }).getByRole('listitem').filter({ hasText: 'Sam Student' }))
+    .toContainText('camera off');
+
   // End session for all: everyone gets the message.
   await teacher.page.getByRole('button', { name: 'End session for all' }).click();
   await expect(student.page.getByRole('alert')).toContainText('A moderator ended the session for everyone.');

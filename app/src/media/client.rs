@@ -139,12 +139,16 @@ impl Client {
                 seat,
                 media,
             } => {
+                let before = ui.my_seat_untracked();
                 ui.participants.update(|list| {
                     if let Some(p) = list.iter_mut().find(|p| p.id == participant) {
                         p.seat = seat;
                         p.media = media;
                     }
                 });
+                if ui.me.get_untracked() == Some(participant) && before != Some(seat) {
+                    self.rc().seat_changed(seat);
+                }
             }
             ServerMessage::ParticipantLeft { participant } => {
                 ui.participants
@@ -189,6 +193,7 @@ impl Client {
             Intent::ToggleMic => spawn_local(async move { client.toggle_mic().await }),
             Intent::ToggleCamera => spawn_local(async move { client.toggle_camera().await }),
             Intent::ToggleScreen => spawn_local(async move { client.toggle_screen().await }),
+            Intent::SetSeat(seat) => self.send(&ClientMessage::SetSeat { seat }),
             Intent::Pin(participant) => self.ui.pinned.set(participant),
             Intent::Page(page) => self.ui.page.set(page),
             Intent::Leave => {

@@ -190,6 +190,34 @@ impl Client {
         self.send(&ClientMessage::SetMedia { media });
     }
 
+    /// The server moved us (we asked, or a moderator did): open devices and publish when on
+    /// stage; stop sending and release them when back in the audience.
+    pub(super) fn seat_changed(self: std::rc::Rc<Self>, seat: room::Seat) {
+        if seat == room::Seat::Viewer {
+            if let Some(publisher) = self.publisher.borrow_mut().take() {
+                publisher.close();
+            }
+            if let Some(local) = self.local.borrow_mut().take() {
+                devices::stop_all(&local);
+            }
+            self.ui.media.set(MediaState::OFF);
+            self.ui.preview_changed.update(|n| *n += 1);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            self.reacquire(true, true).await;
+            let devices = self.ui.devices.get_untracked();
+            let media = MediaState {
+                mic: devices.have_microphone,
+                camera: devices.have_camera,
+                screen: false,
+            };
+            self.ui.media.set(media);
+            self.clone().start_publishing();
+            self.send(&ClientMessage::SetMedia { media });
+        });
+    }
+
     pub(super) async fn toggle_mic(&self) {
         let mut media = self.ui.media.get_untracked();
         media.mic = !media.mic;

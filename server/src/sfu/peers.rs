@@ -186,3 +186,62 @@ pub struct Peer {
     /// Written to since its output was last drained (see `Engine::flush`).
     pub dirty: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn camera(simulcast: bool) -> TrackIn {
+        TrackIn::new(Mid::from("1"), Source::Camera, MediaKind::Video, simulcast)
+    }
+
+    #[test]
+    fn layers_follow_the_wish_and_what_the_publisher_actually_sends() {
+        let now = Instant::now();
+        let mut track = camera(true);
+        // Nothing seen yet: aim at the wish, the first key frame decides.
+        assert_eq!(track.pick_layer(Quality::Medium, now), 1);
+        track.layer_seen = [Some(now), None, Some(now)];
+        assert_eq!(track.pick_layer(Quality::High, now), 2);
+        assert_eq!(
+            track.pick_layer(Quality::Medium, now),
+            0,
+            "best live layer below"
+        );
+        track.layer_seen = [None, None, Some(now)];
+        assert_eq!(
+            track.pick_layer(Quality::Low, now),
+            2,
+            "else the lowest live above"
+        );
+        let later = now + LAYER_IDLE + Duration::from_millis(1);
+        track.layer_seen = [Some(later), None, Some(now)];
+        assert_eq!(
+            track.pick_layer(Quality::High, later),
+            0,
+            "an idle layer is gone"
+        );
+        assert_eq!(camera(false).pick_layer(Quality::High, now), 0);
+    }
+
+    #[test]
+    fn keyframe_requests_are_throttled_per_layer() {
+        let now = Instant::now();
+        let mut track = camera(true);
+        assert!(track.may_request_keyframe(2, now));
+        assert!(!track.may_request_keyframe(2, now + Duration::from_millis(100)));
+        assert!(track.may_request_keyframe(0, now + Duration::from_millis(100)));
+        assert!(track.may_request_keyframe(2, now + KEYFRAME_REQUEST_INTERVAL));
+    }
+
+    #[test]
+    fn rids_map_to_layers_and_back() {
+        let track = camera(true);
+        for quality in Quality::ALL {
+            let rid = track.rid_of(quality as usize);
+            assert_eq!(track.layer_of(rid), quality as usize);
+        }
+        assert_eq!(camera(false).rid_of(2), None);
+        assert_eq!(camera(false).layer_of(Some(Rid::from("f"))), 0);
+    }
+}

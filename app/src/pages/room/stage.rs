@@ -228,6 +228,10 @@ fn Controls() -> impl IntoView {
         ui.info
             .with(|i| i.as_ref().is_some_and(|i| i.rights.room_moderator))
     };
+    let may_stage = move || {
+        ui.info
+            .with(|i| i.as_ref().is_some_and(|i| i.may_take_stage))
+    };
     view! {
         <div class="controls" role="toolbar" aria-label="Room controls">
             <Show when=on_stage>
@@ -243,6 +247,12 @@ fn Controls() -> impl IntoView {
                     on:click=move |_| ui.act(Intent::ToggleScreen)>
                     {move || if ui.media.get().screen { "Stop sharing" } else { "Share screen" }}
                 </button>
+            </Show>
+            <Show when=move || !on_stage() && may_stage()>
+                <button type="button" on:click=move |_| ui.act(Intent::SetSeat(Seat::Stage))>"Join stage"</button>
+            </Show>
+            <Show when=on_stage>
+                <button type="button" on:click=move |_| ui.act(Intent::SetSeat(Seat::Viewer))>"Leave stage"</button>
             </Show>
             <button type="button" class="danger-outline" on:click=move |_| ui.act(Intent::Leave)>"Leave"</button>
             <Show when=moderator>

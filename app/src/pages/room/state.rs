@@ -52,6 +52,8 @@ pub enum Intent {
     ToggleMic,
     ToggleCamera,
     ToggleScreen,
+    /// Move between the audience and the stage inside the room.
+    SetSeat(Seat),
     Pin(Option<ParticipantId>),
     Page(usize),
     Leave,
