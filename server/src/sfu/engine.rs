@@ -55,6 +55,7 @@ impl Sfu {
             allocation: Vec::new(),
             wants: Vec::new(),
             dirty: Vec::new(),
+            due: Vec::new(),
         };
         tracing::info!(%local_addr, %advertised, "SFU listening");
         tokio::spawn(engine.run(receiver));
@@ -90,6 +91,7 @@ struct Engine {
     /// Subscribers written to since the last flush. Writes queue in str0m's send buffers, so
     /// one drain per subscriber per batch of datagrams replaces one per forwarded packet.
     dirty: Vec<PeerKey>,
+    due: Vec<PeerKey>,
 }
 
 /// Packets each outgoing video stream keeps for retransmission: ~2.5 s at 60 packets/s, well
@@ -195,13 +197,14 @@ impl Engine {
         if now < self.earliest {
             return;
         }
-        let due: Vec<PeerKey> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(&key, _)| key)
-            .collect();
-        for key in due {
+        let mut due = std::mem::take(&mut self.due);
+        due.extend(
+            self.peers
+                .iter()
+                .filter(|(_, p)| p.deadline <= now)
+                .map(|(&key, _)| key),
+        );
+        for &key in &due {
             if let Some(peer) = self.peers.get_mut(&key) {
                 if let Err(error) = peer.rtc.handle_input(Input::Timeout(now)) {
                     tracing::debug!(%error, "peer timeout failed; disconnecting");
@@ -210,6 +213,8 @@ impl Engine {
                 self.drain(key);
             }
         }
+        due.clear();
+        self.due = due;
         self.earliest = self
             .peers
             .values()
