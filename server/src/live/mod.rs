@@ -29,6 +29,9 @@ pub struct Hub {
 
 struct LiveRoom {
     rules: Room,
+    /// The mode saved on the Meeting room tab; a live session keeps the mode it opened with,
+    /// the next launch takes this one.
+    configured: RoomMode,
     connections: HashMap<ParticipantId, Connection>,
 }
 
@@ -56,7 +59,8 @@ impl Hub {
         &self.sfu
     }
 
-    /// Closes live sessions whose room gets disabled on the Meeting room tab.
+    /// Follows the Meeting room tab: disabling closes the live session, a new mode applies
+    /// from the next launch.
     pub fn follow(&self, store: &store::Store) {
         let mut changes = store.changes();
         let hub = self.clone();
@@ -68,7 +72,9 @@ impl Hub {
                         enabled: false,
                         ..
                     }) => hub.close(container_id, CloseReason::RoomDisabled),
-                    Ok(_) => {}
+                    Ok(store::Change::RoomSettings {
+                        container_id, mode, ..
+                    }) => hub.configure(container_id, mode),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "room changes lagged");
                     }
@@ -91,6 +97,7 @@ impl Hub {
         let mut rooms = self.rooms.lock().expect("room lock");
         let live = rooms.entry(container_id).or_insert_with(|| LiveRoom {
             rules: Room::new(RoomConfig { mode }),
+            configured: mode,
             connections: HashMap::new(),
         });
         live.connections.insert(id, Connection { outbox, actor });
@@ -163,6 +170,13 @@ impl Hub {
         }
     }
 
+    fn configure(&self, container_id: i64, mode: RoomMode) {
+        let mut rooms = self.rooms.lock().expect("room lock");
+        if let Some(live) = rooms.get_mut(&container_id) {
+            live.configured = mode;
+        }
+    }
+
     fn apply(
         &self,
         container_id: i64,
@@ -170,6 +184,14 @@ impl Hub {
         actor: &Actor,
         command: Command,
     ) -> Result<(), RoomError> {
+        if command == Command::Launch
+            && !live.rules.is_open()
+            && live.rules.config().mode != live.configured
+        {
+            live.rules = Room::new(RoomConfig {
+                mode: live.configured,
+            });
+        }
         let before: Vec<ParticipantId> = match command {
             Command::Close { .. } | Command::EndForAll => {
                 live.rules.participants().map(|p| p.id).collect()
