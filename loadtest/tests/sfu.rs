@@ -226,3 +226,19 @@ async fn disabling_the_room_closes_the_live_session_for_everyone() {
         again.as_ref().err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_messages_is_cut_short() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let host = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
+        .await
+        .unwrap();
+    for _ in 0..60 {
+        host.send(ClientMessage::Subscribe { tiles: vec![] });
+    }
+    let (code, _) = host.wait_for_error(PATIENCE).await.expect("a refusal");
+    assert_eq!(code, "rate_limited");
+    let refused = host.errors().len();
+    assert!((1..=30).contains(&refused), "{refused} refused of 60");
+}

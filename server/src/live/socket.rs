@@ -24,6 +24,36 @@ use crate::AppState;
 
 /// Most tracks one publisher may declare: microphone, camera, screen.
 const MAX_PUBLISHED_TRACKS: usize = 3;
+/// Messages a connection may send in a burst, and per second after it. A person's clicks and
+/// the browser's renegotiations stay far below; a runaway or hostile client is cut short.
+const BURST: f64 = 40.0;
+const PER_SECOND: f64 = 20.0;
+
+/// A token bucket per connection.
+struct RateLimit {
+    tokens: f64,
+    last: std::time::Instant,
+}
+
+impl RateLimit {
+    fn new(now: std::time::Instant) -> Self {
+        Self {
+            tokens: BURST,
+            last: now,
+        }
+    }
+
+    fn allow(&mut self, now: std::time::Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
+        self.last = now;
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+}
 
 #[derive(Deserialize)]
 pub struct SocketQuery {
@@ -116,6 +146,7 @@ impl Session {
             room: self.info.clone(),
         });
         let (mut sink, mut stream) = socket.split();
+        let mut limit = RateLimit::new(std::time::Instant::now());
         loop {
             tokio::select! {
                 outgoing = inbox.recv() => {
@@ -126,6 +157,12 @@ impl Session {
                     }
                 }
                 incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(_))) if !limit.allow(std::time::Instant::now()) => {
+                        let _ = outbox.send(ServerMessage::error(
+                            "rate_limited",
+                            "Too many messages at once; this one was ignored.",
+                        ));
+                    }
                     Some(Ok(Message::Text(text))) => {
                         let reply = match serde_json::from_str::<ClientMessage>(&text) {
                             Ok(message) => self.handle(id, message, &outbox).await,
@@ -242,4 +279,23 @@ fn check_tracks(tracks: &[PublishedTrack]) -> Result<(), ServerMessage> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn a_burst_passes_then_the_rate_holds() {
+        let start = Instant::now();
+        let mut limit = RateLimit::new(start);
+        let burst = (0..100).filter(|_| limit.allow(start)).count();
+        assert_eq!(burst, BURST as usize);
+        assert!(!limit.allow(start));
+        let second_later = start + Duration::from_secs(1);
+        let refilled = (0..100).filter(|_| limit.allow(second_later)).count();
+        assert_eq!(refilled, PER_SECOND as usize);
+    }
 }
