@@ -126,3 +126,56 @@ test('a member waits, the teacher launches and speaks, the member watches and de
 
   for (const one of [student, teacher, second]) await one.context.close();
 });
+
+test('in a Webinar only moderators are offered the stage', async ({ browser, page }) => {
+  await signIn(page, 'teacher');
+  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
+    data: { enabled: true, mode: 'webinar', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
+  });
+  expect(saved.status()).toBe(200);
+  await page.goto(ROOM);
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Join stage' })).toBeEnabled();
+
+  const student = await person(browser, 'student');
+  await student.page.goto(ROOM);
+  await hydrated(student.page);
+  await expect(student.page.getByRole('heading', { name: 'Set devices' })).toBeVisible();
+  await expect(student.page.getByText('The stage is for presenters in this room: you join as a viewer.')).toBeVisible();
+  await expect(student.page.getByRole('button', { name: 'Join stage' })).toHaveCount(0);
+  await student.page.getByRole('button', { name: 'Join as viewer' }).click();
+  await expect(student.page.getByRole('region', { name: 'Viewers' })).toContainText('Sam Student');
+  await expect(student.page.getByRole('button', { name: 'Join stage' })).toHaveCount(0);
+  await student.context.close();
+});
+
+test('a dropped connection rejoins by itself and the video comes back', async ({ browser, page }) => {
+  await signIn(page, 'teacher');
+  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
+    data: { enabled: true, mode: 'interactive', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
+  });
+  expect(saved.status()).toBe(200);
+  await page.goto(ROOM);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Join stage' }).click();
+
+  const student = await person(browser, 'student');
+  // Every room socket of the student's page goes through this proxy, so the test can cut one.
+  const sockets: { close: () => Promise<void> }[] = [];
+  await student.page.routeWebSocket(/\/api\/rooms\/\d+\/ws/, (ws) => {
+    ws.connectToServer();
+    sockets.push(ws);
+  });
+  await student.page.goto(ROOM);
+  await hydrated(student.page);
+  await student.page.getByRole('button', { name: 'Join as viewer' }).click();
+  await decodesGrowing(student.page, "the student's page");
+
+  await sockets[sockets.length - 1].close();
+  await expect(student.page.getByRole('alert')).toContainText('Reconnecting');
+  await expect(student.page.getByRole('alert')).toHaveCount(0, { timeout: 15_000 });
+  expect(sockets.length).toBeGreaterThan(1);
+  await expect(page.getByRole('region', { name: 'Viewers' })).toContainText('Sam Student');
+  await decodesGrowing(student.page, "the student's page after reconnecting");
+  await student.context.close();
+});

@@ -17,7 +17,7 @@ use super::peer;
 use super::publisher::Publisher;
 use super::signal::Signal;
 use crate::pages::room::state::{Intent, Phase, RoomUi};
-use crate::protocol::{socket_path, ClientMessage, ServerMessage, Tile};
+use crate::protocol::{ClientMessage, ServerMessage, Tile};
 
 type TrackHandler = Closure<dyn FnMut(RtcTrackEvent)>;
 
@@ -36,6 +36,12 @@ pub struct Client {
     remote: RefCell<HashMap<String, MediaStreamTrack>>,
     speakers_out: RefCell<Vec<HtmlAudioElement>>,
     last_tiles: RefCell<Vec<Tile>>,
+    pub(super) container_id: i64,
+    /// Failed reconnection attempts in a row (see `reconnect.rs`).
+    pub(super) attempts: Cell<u32>,
+    /// Where we were when the connection dropped: rejoin there without Set devices.
+    pub(super) resume: Cell<Option<(Seat, MediaState)>>,
+    pub(super) retry: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 impl Client {
@@ -54,31 +60,12 @@ impl Client {
             remote: RefCell::new(HashMap::new()),
             speakers_out: RefCell::new(Vec::new()),
             last_tiles: RefCell::new(Vec::new()),
+            container_id,
+            attempts: Cell::new(0),
+            resume: Cell::new(None),
+            retry: RefCell::new(None),
         });
-        let on_message = {
-            let this = Rc::downgrade(&client);
-            move |message| {
-                if let Some(client) = this.upgrade() {
-                    client.on_message(message);
-                }
-            }
-        };
-        let on_close = {
-            let this = Rc::downgrade(&client);
-            move |_code| {
-                if let Some(client) = this.upgrade() {
-                    client.end(
-                        "The connection to the room was lost. Reload the page to enter again.",
-                    );
-                }
-            }
-        };
-        match Signal::open(&socket_path(container_id), on_message, on_close) {
-            Ok(signal) => *client.signal.borrow_mut() = Some(signal),
-            Err(_) => ui
-                .phase
-                .set(Phase::Ended("The room could not be reached.".into())),
-        }
+        client.connect();
         client
     }
 
@@ -100,13 +87,15 @@ impl Client {
         self.remote.borrow().get(mid).cloned()
     }
 
-    fn on_message(&self, message: ServerMessage) {
+    pub(super) fn on_message(&self, message: ServerMessage) {
         let ui = self.ui;
         match message {
             ServerMessage::Welcome { room } => {
                 let (open, moderator) = (room.open, room.rights.room_moderator);
                 ui.info.set(Some(room));
-                if open {
+                if let Some((seat, media)) = self.resume.take().filter(|_| open) {
+                    self.send(&ClientMessage::Join { seat, media });
+                } else if open {
                     self.begin_setup();
                 } else if moderator {
                     // Enter Room by a room moderator launches the room.
@@ -121,6 +110,8 @@ impl Client {
                 }
             }
             ServerMessage::Joined { you, participants } => {
+                self.attempts.set(0);
+                ui.notice.set(None);
                 ui.me.set(Some(you));
                 ui.participants.set(participants);
                 ui.phase.set(Phase::InRoom);
@@ -441,29 +432,43 @@ impl Client {
 
     /// Leaves the live room locally: closes connections, releases devices, shows `message`.
     pub fn end(&self, message: &str) {
-        if let Some(signal) = self.signal.borrow_mut().take() {
-            signal.close();
-        }
+        self.replace_signal(None);
         self.stop_meter();
+        self.drop_connections();
+        if let Some(local) = self.local.borrow_mut().take() {
+            devices::stop_all(&local);
+        }
+        self.ui.phase.set(Phase::Ended(message.to_owned()));
+    }
+
+    /// Swaps the signalling socket, closing the old one without reporting it lost.
+    pub(super) fn replace_signal(&self, signal: Option<Signal>) {
+        if let Some(old) = std::mem::replace(&mut *self.signal.borrow_mut(), signal) {
+            old.close();
+        }
+    }
+
+    /// Closes both peer connections and forgets remote media (devices stay open).
+    pub(super) fn drop_connections(&self) {
         if let Some(publisher) = self.publisher.borrow_mut().take() {
             publisher.close();
         }
         if let Some(pc) = self.subscriber.borrow_mut().take() {
             pc.close();
         }
-        if let Some(local) = self.local.borrow_mut().take() {
-            devices::stop_all(&local);
-        }
         for element in self.speakers_out.borrow_mut().drain(..) {
             let _ = element.pause();
         }
         self.remote.borrow_mut().clear();
-        self.ui.phase.set(Phase::Ended(message.to_owned()));
+        self.last_tiles.borrow_mut().clear();
+        self.ui.me.set(None);
+        self.ui.video_slots.set(Vec::new());
+        self.ui.tracks_changed.update(|n| *n += 1);
     }
 }
 
 impl RoomUi {
-    fn my_seat_untracked(&self) -> Option<Seat> {
+    pub(super) fn my_seat_untracked(&self) -> Option<Seat> {
         let me = self.me.get_untracked()?;
         self.participants
             .with_untracked(|list| list.iter().find(|p| p.id == me).map(|p| p.seat))

@@ -5,6 +5,7 @@ mod client;
 mod devices;
 mod peer;
 mod publisher;
+mod reconnect;
 mod signal;
 
 pub use client::Client;
