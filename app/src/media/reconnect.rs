@@ -65,8 +65,9 @@ impl Client {
             self.resume.set(Some((seat, media)));
             self.drop_connections();
         }
-        ui.notice
-            .set(Some("The connection to the room was lost. Reconnecting…".into()));
+        ui.notice.set(Some(
+            "The connection to the room was lost. Reconnecting…".into(),
+        ));
         let this = self.this.clone();
         let retry = Closure::<dyn FnMut()>::new(move || {
             if let Some(client) = this.upgrade() {

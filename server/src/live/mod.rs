@@ -138,20 +138,34 @@ impl Hub {
         self.apply(container_id, live, &actor, command)
     }
 
-    /// Whether `id` may send media now (asked before an offer reaches the SFU).
-    pub fn may_publish(&self, container_id: i64, id: ParticipantId) -> bool {
+    /// Hands a publisher's offer to the SFU if the rules let `id` send media. Checked and
+    /// queued under the room's lock: a seat change (which queues an unpublish) is ordered
+    /// either before the check or after the offer, never between.
+    pub fn publish(
+        &self,
+        container_id: i64,
+        id: ParticipantId,
+        offer: String,
+        tracks: Vec<app::protocol::PublishedTrack>,
+    ) -> Result<impl std::future::Future<Output = Result<String, crate::sfu::SfuError>>, RoomError>
+    {
         let rooms = self.rooms.lock().expect("room lock");
-        rooms
-            .get(&container_id)
-            .is_some_and(|live| live.rules.may_publish(id))
-    }
-
-    pub fn media_of(&self, container_id: i64, id: ParticipantId) -> Option<room::MediaState> {
-        let rooms = self.rooms.lock().expect("room lock");
-        rooms
-            .get(&container_id)
-            .and_then(|live| live.rules.participant(id))
+        let live = rooms.get(&container_id).ok_or(RoomError::NotInRoom)?;
+        if !live.rules.may_publish(id) {
+            return Err(RoomError::NotAllowed {
+                action: room::Action::Publish,
+            });
+        }
+        let media = live
+            .rules
+            .participant(id)
             .map(|p| p.media)
+            .unwrap_or_default();
+        let member = MemberKey {
+            room: container_id,
+            participant: id,
+        };
+        Ok(self.sfu.publish(member, offer, tracks, media))
     }
 
     pub fn is_joined(&self, container_id: i64, id: ParticipantId) -> bool {

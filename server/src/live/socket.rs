@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use room::{Actor, Command, MediaState, ParticipantId, RoomError};
+use room::{Actor, Command, ParticipantId, RoomError};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -222,14 +222,10 @@ impl Session {
             ClientMessage::EndForAll => rules(Command::EndForAll),
             ClientMessage::Leave => rules(Command::Leave { participant: id }),
             ClientMessage::PublishOffer { sdp, tracks } => {
-                if !hub.may_publish(room, id) {
-                    return Err(not_allowed_to_publish());
-                }
                 check_tracks(&tracks)?;
-                let media = hub.media_of(room, id).unwrap_or(MediaState::OFF);
                 let answer = hub
-                    .sfu()
-                    .publish(member, sdp, tracks, media)
+                    .publish(room, id, sdp, tracks)
+                    .map_err(|e| ServerMessage::from(&e))?
                     .await
                     .map_err(|e| ServerMessage::error("bad_offer", e.to_string()))?;
                 let _ = outbox.send(ServerMessage::PublishAnswer { sdp: answer });
@@ -258,12 +254,6 @@ impl Session {
             }
         }
     }
-}
-
-fn not_allowed_to_publish() -> ServerMessage {
-    ServerMessage::from(&RoomError::NotAllowed {
-        action: room::Action::Publish,
-    })
 }
 
 fn check_tracks(tracks: &[PublishedTrack]) -> Result<(), ServerMessage> {

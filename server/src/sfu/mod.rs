@@ -106,13 +106,15 @@ impl SfuHandle {
         let _ = self.commands.send(command);
     }
 
-    pub async fn publish(
+    /// Queues a publisher's offer; the answer comes through the returned future. Queuing is
+    /// synchronous so the caller can order it with other commands (see `Hub::publish`).
+    pub fn publish(
         &self,
         member: MemberKey,
         offer: String,
         tracks: Vec<PublishedTrack>,
         media: MediaState,
-    ) -> Result<String, SfuError> {
+    ) -> impl std::future::Future<Output = Result<String, SfuError>> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Publish {
             member,
@@ -121,7 +123,7 @@ impl SfuHandle {
             media,
             reply,
         });
-        answer.await.map_err(|_| SfuError::Stopped)?
+        async move { answer.await.map_err(|_| SfuError::Stopped)? }
     }
 
     pub fn subscribe(
