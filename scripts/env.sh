@@ -6,3 +6,8 @@ export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 export LEPTOS_SITE_PKG_DIR="${LEPTOS_SITE_PKG_DIR:-pkg}"
 export LEPTOS_OUTPUT_NAME="${LEPTOS_OUTPUT_NAME:-meetingrooms}"
+# CI builds each commit once: incremental caches would only pile up in the shared target dir
+# (they reached 29 GB here).
+if [[ "${CI:-}" == true ]]; then
+  export CARGO_INCREMENTAL=0
+fi
