@@ -3,7 +3,7 @@
 //! incompatible shape bumps [`PROTOCOL_VERSION`]; the server refuses versions it does not speak.
 
 use domain::{RoomMode, RoomRights};
-use room::{CloseReason, MediaState, Participant, ParticipantId, Seat};
+use room::{ChatChannel, ChatMessage, CloseReason, MediaState, Participant, ParticipantId, Seat};
 use serde::{Deserialize, Serialize};
 
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -112,6 +112,8 @@ pub struct RoomInfo {
     pub rights: RoomRights,
     /// The rules' answer for this user: offer Join stage or only Join as viewer.
     pub may_take_stage: bool,
+    /// The room's Group chat setting.
+    pub group_chat: bool,
     pub ice_servers: Vec<IceServer>,
 }
 
@@ -145,6 +147,18 @@ pub enum ClientMessage {
     },
     EndForAll,
     Leave,
+    Chat {
+        channel: ChatChannel,
+        text: String,
+    },
+    /// Chat moderators: hide a message for everyone.
+    DeleteChat {
+        message: i64,
+    },
+    /// Chat moderators: stop a participant writing for the rest of the session.
+    BlockInChat {
+        user_id: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -188,6 +202,20 @@ pub enum ServerMessage {
     Closed {
         reason: CloseReason,
         message: String,
+    },
+    /// The recent messages of a channel this participant may read, oldest first.
+    ChatHistory {
+        channel: ChatChannel,
+        messages: Vec<ChatMessage>,
+    },
+    Chat {
+        message: ChatMessage,
+    },
+    ChatDeleted {
+        message: i64,
+    },
+    ChatBlocked {
+        user_id: i64,
     },
     /// A refused request; nothing changed. `code` is stable, `message` is for people.
     Error {

@@ -223,6 +223,29 @@ impl Bot {
             .collect()
     }
 
+    /// The kept messages (errors, closing, chat) so far, in order.
+    pub fn received(&self) -> Vec<ServerMessage> {
+        self.received.lock().expect("received lock").clone()
+    }
+
+    /// Polls until some kept message matches `found`, or `limit` passes.
+    pub async fn wait_for_message(
+        &self,
+        limit: Duration,
+        found: impl Fn(&ServerMessage) -> bool,
+    ) -> Option<ServerMessage> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(message) = self.received().into_iter().find(|m| found(m)) {
+                return Some(message);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The room's closing message, once it came.
     pub fn closed(&self) -> Option<String> {
         self.received
@@ -365,7 +388,12 @@ impl Driver {
         }
         let keep = matches!(
             message,
-            ServerMessage::Error { .. } | ServerMessage::Closed { .. }
+            ServerMessage::Error { .. }
+                | ServerMessage::Closed { .. }
+                | ServerMessage::Chat { .. }
+                | ServerMessage::ChatHistory { .. }
+                | ServerMessage::ChatDeleted { .. }
+                | ServerMessage::ChatBlocked { .. }
         );
         if keep {
             self.received.lock().expect("received lock").push(message);

@@ -1,77 +1,13 @@
 //! The SFU through a running server, with webrtc-rs participants: an independent WebRTC
 //! implementation publishing and subscribing over real UDP on loopback.
 
-use std::time::Duration;
+mod common;
 
 use app::protocol::{ClientMessage, PublishedTrack, Source};
-use loadtest::{sign_in, Bot, BotConfig, BotError, BotStats};
+use loadtest::{sign_in, Bot, BotError, BotStats};
 use room::Seat;
-use server::{router, AppState, Config};
 
-/// The "Video Production" gallery: teacher manages it, both students are members.
-const ROOM: i64 = 2;
-const PATIENCE: Duration = Duration::from_secs(20);
-
-struct LiveServer {
-    base_url: String,
-    state: AppState,
-    _dir: tempfile::TempDir,
-}
-
-async fn start_server() -> LiveServer {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}/test.db", dir.path().display());
-    let state = AppState::new(&Config::for_tests(url))
-        .await
-        .expect("app state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base_url = format!("http://{}", listener.local_addr().expect("address"));
-    let app = router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    LiveServer {
-        base_url,
-        state,
-        _dir: dir,
-    }
-}
-
-impl LiveServer {
-    /// Enables an Interactive room on [`ROOM`] through the REST API, as its manager.
-    async fn enable_room(&self) -> String {
-        let teacher = sign_in(&self.base_url, "teacher", "demo")
-            .await
-            .expect("teacher signs in");
-        self.set_room_enabled(&teacher, true).await;
-        teacher
-    }
-
-    async fn set_room_enabled(&self, manager: &str, enabled: bool) {
-        let saved = reqwest::Client::new()
-            .put(format!("{}/api/containers/{ROOM}/room", self.base_url))
-            .header("cookie", manager)
-            .json(&serde_json::json!({
-                "enabled": enabled, "mode": "interactive", "room_moderators": [],
-                "chat_moderators": [], "qna": "site_default", "group_chat": true
-            }))
-            .send()
-            .await
-            .expect("save room");
-        assert_eq!(saved.status(), 200);
-    }
-
-    fn bot(&self, cookie: &str, seat: Seat, media: bool) -> BotConfig {
-        BotConfig {
-            base_url: self.base_url.clone(),
-            cookie: cookie.to_owned(),
-            room: ROOM,
-            seat,
-            media,
-            watch: 25,
-        }
-    }
-}
+use common::{start_server, PATIENCE};
 
 fn count(counter: &std::sync::atomic::AtomicU64) -> u64 {
     BotStats::get(counter)

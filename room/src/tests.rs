@@ -286,3 +286,125 @@ proptest! {
         prop_assert_eq!(may_take_stage(RoomMode::Webinar, &actor), room_moderator || presenter);
     }
 }
+
+mod chat {
+    use crate::*;
+    use domain::RoomRights;
+
+    fn actor(room_moderator: bool, chat_moderator: bool) -> Actor {
+        Actor {
+            user_id: 40 + u8::from(room_moderator) as i64 * 2 + u8::from(chat_moderator) as i64,
+            rights: RoomRights {
+                room_moderator,
+                chat_moderator,
+            },
+            presenter: false,
+        }
+    }
+
+    /// Role × action: member, room moderator, chat moderator, host (both).
+    #[test]
+    fn who_may_do_what_in_chat() {
+        let roles = [
+            ("member", actor(false, false)),
+            ("room moderator", actor(true, false)),
+            ("chat moderator", actor(false, true)),
+            ("host", actor(true, true)),
+        ];
+        // (post group, read/post backchannel, delete or block)
+        let expected = [
+            (true, false, false),
+            (true, true, false),
+            (true, true, true),
+            (true, true, true),
+        ];
+        let rules = ChatRules::new(true);
+        for ((name, who), (group, backchannel, moderate)) in roles.iter().zip(expected) {
+            assert_eq!(
+                rules.check_post(who, ChatChannel::Group, "hi").is_ok(),
+                group,
+                "{name} group"
+            );
+            assert_eq!(
+                rules
+                    .check_post(who, ChatChannel::Backchannel, "hi")
+                    .is_ok(),
+                backchannel,
+                "{name} backchannel"
+            );
+            assert_eq!(
+                may_read(ChatChannel::Backchannel, who, true),
+                backchannel,
+                "{name} reads backchannel"
+            );
+            assert_eq!(
+                ChatRules::check_moderation(who).is_ok(),
+                moderate,
+                "{name} moderates"
+            );
+        }
+    }
+
+    #[test]
+    fn group_chat_off_refuses_and_hides_the_group() {
+        let rules = ChatRules::new(false);
+        let member = actor(false, false);
+        assert_eq!(
+            rules.check_post(&member, ChatChannel::Group, "hi"),
+            Err(RoomError::ChatOff)
+        );
+        assert!(!may_read(ChatChannel::Group, &member, false));
+        assert!(rules
+            .check_post(&actor(false, true), ChatChannel::Backchannel, "hi")
+            .is_ok());
+    }
+
+    #[test]
+    fn messages_are_trimmed_and_bounded() {
+        let rules = ChatRules::new(true);
+        let member = actor(false, false);
+        assert_eq!(
+            rules.check_post(&member, ChatChannel::Group, "  hello \n"),
+            Ok("hello".into())
+        );
+        assert!(rules
+            .check_post(&member, ChatChannel::Group, "   ")
+            .is_err());
+        assert!(rules
+            .check_post(&member, ChatChannel::Group, &"é".repeat(MAX_CHAT_CHARS))
+            .is_ok());
+        assert_eq!(
+            rules.check_post(&member, ChatChannel::Group, &"é".repeat(MAX_CHAT_CHARS + 1)),
+            Err(RoomError::InvalidChat {
+                max: MAX_CHAT_CHARS
+            })
+        );
+    }
+
+    #[test]
+    fn blocked_members_cannot_write_and_moderators_cannot_be_blocked() {
+        let mut rules = ChatRules::new(true);
+        let member = actor(false, false);
+        let moderator = actor(false, true);
+        assert!(
+            rules.block(&member, moderator.user_id, true).is_err(),
+            "members do not block"
+        );
+        assert!(rules
+            .block(&moderator, actor(true, false).user_id, true)
+            .is_err());
+        assert_eq!(rules.block(&moderator, member.user_id, false), Ok(true));
+        assert_eq!(
+            rules.block(&moderator, member.user_id, false),
+            Ok(false),
+            "idempotent"
+        );
+        assert_eq!(
+            rules.check_post(&member, ChatChannel::Group, "hi"),
+            Err(RoomError::BlockedInChat)
+        );
+        assert!(rules
+            .check_post(&moderator, ChatChannel::Group, "hi")
+            .is_ok());
+    }
+}

@@ -142,6 +142,8 @@ pub enum Action {
     Publish,
     EndForAll,
     ActForOthers,
+    UseBackchannel,
+    ModerateChat,
 }
 
 impl Action {
@@ -152,6 +154,8 @@ impl Action {
             Self::Publish => "send audio or video without being on stage",
             Self::EndForAll => "end the session for everyone (room moderators only)",
             Self::ActForOthers => "act for another participant",
+            Self::UseBackchannel => "use the moderators' backchannel",
+            Self::ModerateChat => "moderate this chat (chat moderators only)",
         }
     }
 }
@@ -173,6 +177,12 @@ pub enum RoomError {
     NotInRoom,
     #[error("The display name must be 1 to {max} characters.")]
     InvalidName { max: usize },
+    #[error("Group chat is off in this room.")]
+    ChatOff,
+    #[error("A moderator has blocked you from writing in this chat.")]
+    BlockedInChat,
+    #[error("A chat message must be 1 to {max} characters.")]
+    InvalidChat { max: usize },
 }
 
 impl RoomError {
@@ -186,6 +196,9 @@ impl RoomError {
             Self::AlreadyJoined => "already_joined",
             Self::NotInRoom => "not_in_room",
             Self::InvalidName { .. } => "invalid_name",
+            Self::ChatOff => "chat_off",
+            Self::BlockedInChat => "blocked_in_chat",
+            Self::InvalidChat { .. } => "invalid_chat",
         }
     }
 }

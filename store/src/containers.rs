@@ -457,6 +457,7 @@ impl Store {
             container_id,
             enabled: settings.enabled,
             mode: settings.mode,
+            group_chat: settings.group_chat,
         });
         self.named_room_settings(container_id).await
     }

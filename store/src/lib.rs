@@ -3,6 +3,7 @@
 //! are thin translations of these calls.
 
 mod auth;
+mod chat;
 mod containers;
 mod db;
 mod directory;
@@ -14,6 +15,7 @@ mod site;
 use std::sync::Arc;
 
 pub use auth::{hash_password, Viewer, SESSION_TTL_SECS};
+pub use chat::CHAT_HISTORY;
 pub use db::Db;
 pub use error::{Error, Result};
 pub use seed::DEMO_PASSWORD;
@@ -34,6 +36,7 @@ pub enum Change {
         container_id: i64,
         enabled: bool,
         mode: domain::RoomMode,
+        group_chat: bool,
     },
 }
 

@@ -3,6 +3,7 @@
 //! sits behind one lock, so concurrent joins are decided one at a time and never overshoot
 //! a limit.
 
+mod chat;
 mod socket;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ pub struct Hub {
 
 struct LiveRoom {
     rules: Room,
+    chat: room::ChatRules,
     /// The mode saved on the Meeting room tab; a live session keeps the mode it opened with,
     /// the next launch takes this one.
     configured: RoomMode,
@@ -73,8 +75,11 @@ impl Hub {
                         ..
                     }) => hub.close(container_id, CloseReason::RoomDisabled),
                     Ok(store::Change::RoomSettings {
-                        container_id, mode, ..
-                    }) => hub.configure(container_id, mode),
+                        container_id,
+                        mode,
+                        group_chat,
+                        ..
+                    }) => hub.configure(container_id, mode, group_chat),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "room changes lagged");
                     }
@@ -90,6 +95,7 @@ impl Hub {
         &self,
         container_id: i64,
         mode: RoomMode,
+        group_chat: bool,
         actor: Actor,
         outbox: Outbox,
     ) -> (ParticipantId, bool) {
@@ -97,6 +103,7 @@ impl Hub {
         let mut rooms = self.rooms.lock().expect("room lock");
         let live = rooms.entry(container_id).or_insert_with(|| LiveRoom {
             rules: Room::new(RoomConfig { mode }),
+            chat: room::ChatRules::new(group_chat),
             configured: mode,
             connections: HashMap::new(),
         });
@@ -184,10 +191,12 @@ impl Hub {
         }
     }
 
-    fn configure(&self, container_id: i64, mode: RoomMode) {
+    /// Group chat switches at once; a new mode waits for the next launch.
+    fn configure(&self, container_id: i64, mode: RoomMode, group_chat: bool) {
         let mut rooms = self.rooms.lock().expect("room lock");
         if let Some(live) = rooms.get_mut(&container_id) {
             live.configured = mode;
+            live.chat.group_chat = group_chat;
         }
     }
 

@@ -103,6 +103,7 @@ pub async fn room_socket(
         open: false,
         rights: entry.rights,
         may_take_stage: room::may_take_stage(entry.mode, &actor),
+        group_chat: entry.group_chat,
         ice_servers: state.ice.servers_for(viewer.identity.user_id, unix_secs()),
     };
     let session = Session {
@@ -138,6 +139,7 @@ impl Session {
         let (id, open) = hub.connect(
             self.container_id,
             self.info.mode,
+            self.info.group_chat,
             self.actor,
             outbox.clone(),
         );
@@ -205,12 +207,53 @@ impl Session {
         };
         match message {
             ClientMessage::Launch => rules(Command::Launch),
-            ClientMessage::Join { seat, media } => rules(Command::Join {
-                participant: id,
-                name: self.name.clone(),
-                seat,
-                media,
-            }),
+            ClientMessage::Join { seat, media } => {
+                rules(Command::Join {
+                    participant: id,
+                    name: self.name.clone(),
+                    seat,
+                    media,
+                })?;
+                // Late joiners read what was said before them.
+                for channel in hub.readable_channels(room, id) {
+                    let messages = self
+                        .state
+                        .store
+                        .recent_chat(room, channel)
+                        .await
+                        .map_err(store_refusal)?;
+                    let _ = outbox.send(ServerMessage::ChatHistory { channel, messages });
+                }
+                Ok(())
+            }
+            ClientMessage::Chat { channel, text } => {
+                let (text, user_id) = hub
+                    .check_chat(room, id, channel, &text)
+                    .map_err(|e| ServerMessage::from(&e))?;
+                let message = self
+                    .state
+                    .store
+                    .post_chat(room, channel, user_id, &self.name, &text)
+                    .await
+                    .map_err(store_refusal)?;
+                hub.broadcast_chat(room, channel, ServerMessage::Chat { message });
+                Ok(())
+            }
+            ClientMessage::DeleteChat { message } => {
+                hub.check_chat_moderation(room, id)
+                    .map_err(|e| ServerMessage::from(&e))?;
+                let channel = self
+                    .state
+                    .store
+                    .delete_chat(room, message)
+                    .await
+                    .map_err(store_refusal)?;
+                hub.broadcast_chat(room, channel, ServerMessage::ChatDeleted { message });
+                Ok(())
+            }
+            ClientMessage::BlockInChat { user_id } => hub
+                .block_in_chat(room, id, user_id)
+                .map_err(|e| ServerMessage::from(&e)),
             ClientMessage::SetMedia { media } => rules(Command::SetMedia {
                 participant: id,
                 media,
@@ -253,6 +296,16 @@ impl Session {
                 Ok(())
             }
         }
+    }
+}
+
+/// A store failure as a refusal; internal details stay in the log.
+fn store_refusal(error: store::Error) -> ServerMessage {
+    if error.is_internal() {
+        tracing::error!(%error, "room request failed");
+        ServerMessage::error("internal", "Something went wrong on the server; try again.")
+    } else {
+        ServerMessage::error(error.code(), error.to_string())
     }
 }
 

@@ -1,0 +1,82 @@
+//! A server on a real port for the bots, with the demo data on a fresh SQLite database.
+#![allow(dead_code)] // each test file uses its part
+
+use std::time::Duration;
+
+use loadtest::{sign_in, BotConfig};
+use room::Seat;
+use server::{router, AppState, Config};
+
+/// The "Video Production" gallery: teacher manages it, both students are members.
+pub const ROOM: i64 = 2;
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub struct LiveServer {
+    pub base_url: String,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start_server() -> LiveServer {
+    serve(tempfile::tempdir().expect("temp dir")).await
+}
+
+async fn serve(dir: tempfile::TempDir) -> LiveServer {
+    let url = format!("sqlite://{}/test.db", dir.path().display());
+    let state = AppState::new(&Config::for_tests(url))
+        .await
+        .expect("app state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("address"));
+    let app = router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    LiveServer {
+        base_url,
+        state,
+        _dir: dir,
+    }
+}
+
+impl LiveServer {
+    /// A new server process on the same database (the old one stops using it).
+    pub async fn restart(self) -> LiveServer {
+        self.state.store.db().close().await;
+        serve(self._dir).await
+    }
+
+    /// Enables an Interactive room on [`ROOM`] through the REST API, as its manager.
+    pub async fn enable_room(&self) -> String {
+        let teacher = sign_in(&self.base_url, "teacher", "demo")
+            .await
+            .expect("teacher signs in");
+        self.set_room_enabled(&teacher, true).await;
+        teacher
+    }
+
+    pub async fn set_room_enabled(&self, manager: &str, enabled: bool) {
+        let saved = reqwest::Client::new()
+            .put(format!("{}/api/containers/{ROOM}/room", self.base_url))
+            .header("cookie", manager)
+            .json(&serde_json::json!({
+                "enabled": enabled, "mode": "interactive", "room_moderators": [],
+                "chat_moderators": [], "qna": "site_default", "group_chat": true
+            }))
+            .send()
+            .await
+            .expect("save room");
+        assert_eq!(saved.status(), 200);
+    }
+
+    pub fn bot(&self, cookie: &str, seat: Seat, media: bool) -> BotConfig {
+        BotConfig {
+            base_url: self.base_url.clone(),
+            cookie: cookie.to_owned(),
+            room: ROOM,
+            seat,
+            media,
+            watch: 25,
+        }
+    }
+}
