@@ -179,3 +179,38 @@ test('a dropped connection rejoins by itself and the video comes back', async ({
   await decodesGrowing(student.page, "the student's page after reconnecting");
   await student.context.close();
 });
+
+test('people chat in the room, moderators delete and keep a backchannel', async ({ browser, page }) => {
+  await signIn(page, 'teacher');
+  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
+    data: { enabled: true, mode: 'interactive', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
+  });
+  expect(saved.status()).toBe(200);
+  await page.goto(ROOM);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Join as viewer' }).click();
+
+  const student = await person(browser, 'student');
+  await student.page.goto(ROOM);
+  await hydrated(student.page);
+  await student.page.getByRole('button', { name: 'Join as viewer' }).click();
+  const studentChat = student.page.getByRole('complementary', { name: 'Chat' });
+  await expect(studentChat.getByRole('tab', { name: 'Backchannel' })).toHaveCount(0);
+  await studentChat.getByRole('textbox', { name: 'Message' }).fill('Hello <b>from</b> Sam');
+  await studentChat.getByRole('button', { name: 'Send' }).click();
+
+  const teacherChat = page.getByRole('complementary', { name: 'Chat' });
+  const line = teacherChat.getByRole('listitem').filter({ hasText: 'Hello <b>from</b> Sam' });
+  await expect(line).toContainText('Sam Student');
+
+  await teacherChat.getByRole('tab', { name: 'Backchannel' }).click();
+  await teacherChat.getByRole('textbox', { name: 'Message' }).fill('Shall we start?');
+  await teacherChat.getByRole('button', { name: 'Send' }).click();
+  await expect(teacherChat.getByRole('list', { name: 'Messages' })).toContainText('Shall we start?');
+  await expect(studentChat.getByRole('list', { name: 'Messages' })).not.toContainText('Shall we start?');
+
+  await teacherChat.getByRole('tab', { name: 'Chat' }).click();
+  await line.getByRole('button', { name: 'Delete' }).click();
+  await expect(studentChat.getByRole('list', { name: 'Messages' })).not.toContainText('Hello');
+  await student.context.close();
+});

@@ -150,6 +150,25 @@ impl Client {
             }
             ServerMessage::ActiveSpeakers { participants } => ui.speakers.set(participants),
             ServerMessage::Closed { message, .. } => self.end(&message),
+            ServerMessage::ChatHistory { channel, messages } => ui.chat.update(|chat| {
+                chat.retain(|m| m.channel != channel);
+                chat.extend(messages);
+                chat.sort_by_key(|m| m.id);
+            }),
+            ServerMessage::Chat { message } => ui.chat.update(|chat| chat.push(message)),
+            ServerMessage::ChatDeleted { message } => {
+                ui.chat.update(|chat| chat.retain(|m| m.id != message));
+            }
+            ServerMessage::ChatBlocked { user_id } => {
+                let me = ui.me.get_untracked();
+                let mine = ui.participants.with_untracked(|list| {
+                    list.iter()
+                        .any(|p| Some(p.id) == me && p.user_id == user_id)
+                });
+                if mine {
+                    ui.chat_blocked.set(true);
+                }
+            }
             ServerMessage::Error { code, message } => {
                 if ui.phase.get_untracked() == Phase::Joining {
                     ui.phase.set(Phase::SetDevices);
@@ -185,6 +204,9 @@ impl Client {
             Intent::ToggleCamera => spawn_local(async move { client.toggle_camera().await }),
             Intent::ToggleScreen => spawn_local(async move { client.toggle_screen().await }),
             Intent::SetSeat(seat) => self.send(&ClientMessage::SetSeat { seat }),
+            Intent::SendChat(channel, text) => self.send(&ClientMessage::Chat { channel, text }),
+            Intent::DeleteChat(message) => self.send(&ClientMessage::DeleteChat { message }),
+            Intent::BlockInChat(user_id) => self.send(&ClientMessage::BlockInChat { user_id }),
             Intent::Pin(participant) => self.ui.pinned.set(participant),
             Intent::Page(page) => self.ui.page.set(page),
             Intent::Leave => {

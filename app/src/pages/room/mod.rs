@@ -1,3 +1,4 @@
+mod chat;
 mod people;
 mod setup;
 mod stage;

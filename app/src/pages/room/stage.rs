@@ -5,6 +5,7 @@ use leptos::html;
 use leptos::prelude::*;
 use room::{ParticipantId, Seat};
 
+use super::chat::ChatPanel;
 use super::people::Participants;
 use super::state::{stage_tiles, Intent, RoomUi};
 use crate::protocol::{Quality, Source, Tile};
@@ -102,7 +103,10 @@ pub fn Stage() -> impl IntoView {
                 </Show>
                 <Controls/>
             </div>
-            <Participants/>
+            <div class="room-side">
+                <Participants/>
+                <ChatPanel/>
+            </div>
         </div>
     }
 }

@@ -2,7 +2,7 @@
 //! (`crate::media`) writes it; components read it and send [`Intent`]s back.
 
 use leptos::prelude::*;
-use room::{MediaState, Participant, ParticipantId, Seat};
+use room::{ChatChannel, ChatMessage, MediaState, Participant, ParticipantId, Seat};
 
 use crate::protocol::{RoomInfo, SlotAssignment, Source};
 
@@ -54,6 +54,9 @@ pub enum Intent {
     ToggleScreen,
     /// Move between the audience and the stage inside the room.
     SetSeat(Seat),
+    SendChat(ChatChannel, String),
+    DeleteChat(i64),
+    BlockInChat(i64),
     Pin(Option<ParticipantId>),
     Page(usize),
     Leave,
@@ -82,6 +85,11 @@ pub struct RoomUi {
     pub tracks_changed: RwSignal<u32>,
     /// Bumped when the local camera preview stream changes.
     pub preview_changed: RwSignal<u32>,
+    /// Messages of both chats, oldest first.
+    pub chat: RwSignal<Vec<ChatMessage>>,
+    pub chat_tab: RwSignal<ChatChannel>,
+    /// A moderator blocked this user from writing in chat.
+    pub chat_blocked: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
     pub client: StoredValue<Option<send_wrapper::SendWrapper<std::rc::Rc<crate::media::Client>>>>,
 }
@@ -103,6 +111,9 @@ impl RoomUi {
             notice: RwSignal::new(None),
             tracks_changed: RwSignal::new(0),
             preview_changed: RwSignal::new(0),
+            chat: RwSignal::new(Vec::new()),
+            chat_tab: RwSignal::new(ChatChannel::Group),
+            chat_blocked: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
             client: StoredValue::new(None),
         }
@@ -116,6 +127,15 @@ impl RoomUi {
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = intent;
+    }
+
+    pub fn my_user_id(&self) -> Option<i64> {
+        let me = self.me.get()?;
+        self.participants
+            .read()
+            .iter()
+            .find(|p| p.id == me)
+            .map(|p| p.user_id)
     }
 
     pub fn my_seat(&self) -> Option<Seat> {
