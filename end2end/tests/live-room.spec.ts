@@ -18,6 +18,14 @@ async function person(browser: Browser, username: string): Promise<{ context: Br
   return { context, page };
 }
 
+/** Through the API the Meeting room tab uses (as its manager): the room on, in `mode`. */
+async function setUpRoom(page: Page, mode: 'interactive' | 'webinar'): Promise<void> {
+  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
+    data: { enabled: true, mode, room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
+  });
+  expect(saved.status()).toBe(200);
+}
+
 /** What the page's subscribing connection reports through the browser's own getStats(). */
 async function inboundVideo(page: Page): Promise<{ framesDecoded: number; bytesReceived: number }> {
   return page.evaluate(async () => {
@@ -62,12 +70,8 @@ async function decodesGrowing(page: Page, label: string): Promise<void> {
 }
 
 test('a member waits, the teacher launches and speaks, the member watches and decodes', async ({ browser, page }) => {
-  // Setup through the API the Meeting room tab uses: an Interactive room on this gallery.
   await signIn(page, 'teacher');
-  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
-    data: { enabled: true, mode: 'interactive', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
-  });
-  expect(saved.status()).toBe(200);
+  await setUpRoom(page, 'interactive');
 
   const student = await person(browser, 'student');
   await student.page.goto(ROOM);
@@ -129,10 +133,7 @@ test('a member waits, the teacher launches and speaks, the member watches and de
 
 test('in a Webinar only moderators are offered the stage', async ({ browser, page }) => {
   await signIn(page, 'teacher');
-  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
-    data: { enabled: true, mode: 'webinar', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
-  });
-  expect(saved.status()).toBe(200);
+  await setUpRoom(page, 'webinar');
   await page.goto(ROOM);
   await hydrated(page);
   await expect(page.getByRole('button', { name: 'Join stage' })).toBeEnabled();
@@ -151,10 +152,7 @@ test('in a Webinar only moderators are offered the stage', async ({ browser, pag
 
 test('a dropped connection rejoins by itself and the video comes back', async ({ browser, page }) => {
   await signIn(page, 'teacher');
-  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
-    data: { enabled: true, mode: 'interactive', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
-  });
-  expect(saved.status()).toBe(200);
+  await setUpRoom(page, 'interactive');
   await page.goto(ROOM);
   await hydrated(page);
   await page.getByRole('button', { name: 'Join stage' }).click();
@@ -182,10 +180,7 @@ test('a dropped connection rejoins by itself and the video comes back', async ({
 
 test('people chat in the room, moderators delete and keep a backchannel', async ({ browser, page }) => {
   await signIn(page, 'teacher');
-  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
-    data: { enabled: true, mode: 'interactive', room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
-  });
-  expect(saved.status()).toBe(200);
+  await setUpRoom(page, 'interactive');
   await page.goto(ROOM);
   await hydrated(page);
   await page.getByRole('button', { name: 'Join as viewer' }).click();

@@ -17,8 +17,7 @@ impl Hub {
     ) -> Result<(String, i64), RoomError> {
         let rooms = self.rooms.lock().expect("room lock");
         let live = rooms.get(&container_id).ok_or(RoomError::NotInRoom)?;
-        live.rules.participant(id).ok_or(RoomError::NotInRoom)?;
-        let actor = live.connections.get(&id).ok_or(RoomError::NotInRoom)?.actor;
+        let actor = live.joined_actor(id)?;
         let text = live.chat.check_post(&actor, channel, text)?;
         Ok((text, actor.user_id))
     }
@@ -30,8 +29,7 @@ impl Hub {
     ) -> Result<(), RoomError> {
         let rooms = self.rooms.lock().expect("room lock");
         let live = rooms.get(&container_id).ok_or(RoomError::NotInRoom)?;
-        live.rules.participant(id).ok_or(RoomError::NotInRoom)?;
-        let actor = live.connections.get(&id).ok_or(RoomError::NotInRoom)?.actor;
+        let actor = live.joined_actor(id)?;
         ChatRules::check_moderation(&actor)
     }
 
@@ -44,8 +42,7 @@ impl Hub {
     ) -> Result<(), RoomError> {
         let mut rooms = self.rooms.lock().expect("room lock");
         let live = rooms.get_mut(&container_id).ok_or(RoomError::NotInRoom)?;
-        live.rules.participant(id).ok_or(RoomError::NotInRoom)?;
-        let actor = live.connections.get(&id).ok_or(RoomError::NotInRoom)?.actor;
+        let actor = live.joined_actor(id)?;
         let target = live
             .rules
             .participants()

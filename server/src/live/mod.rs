@@ -37,6 +37,14 @@ struct LiveRoom {
     connections: HashMap<ParticipantId, Connection>,
 }
 
+impl LiveRoom {
+    /// The rights of `id`, who must have joined (not only connected).
+    fn joined_actor(&self, id: ParticipantId) -> Result<Actor, RoomError> {
+        self.rules.participant(id).ok_or(RoomError::NotInRoom)?;
+        Ok(self.connections.get(&id).ok_or(RoomError::NotInRoom)?.actor)
+    }
+}
+
 struct Connection {
     outbox: Outbox,
     actor: Actor,
