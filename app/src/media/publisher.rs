@@ -185,6 +185,17 @@ impl Client {
         }
     }
 
+    /// The microphone or camera track of the local stream, with the stream.
+    fn local_track(&self, source: Source) -> Option<(MediaStreamTrack, MediaStream)> {
+        let local = self.local_stream()?;
+        let tracks = match source {
+            Source::Mic => local.get_audio_tracks(),
+            _ => local.get_video_tracks(),
+        };
+        let track = tracks.get(0).dyn_into::<MediaStreamTrack>().ok()?;
+        Some((track, local))
+    }
+
     fn announce(&self, media: MediaState) {
         self.ui.media.set(media);
         self.send(&ClientMessage::SetMedia { media });
@@ -222,23 +233,10 @@ impl Client {
         let mut media = self.ui.media.get_untracked();
         media.mic = !media.mic;
         if media.mic {
-            let track = self.local_stream().and_then(|s| {
-                s.get_audio_tracks()
-                    .get(0)
-                    .dyn_into::<MediaStreamTrack>()
-                    .ok()
-            });
-            if track.is_none() {
+            if self.local_track(Source::Mic).is_none() {
                 self.reacquire(false, true).await;
             }
-            let local = self.local_stream();
-            let track = local.as_ref().and_then(|s| {
-                s.get_audio_tracks()
-                    .get(0)
-                    .dyn_into::<MediaStreamTrack>()
-                    .ok()
-            });
-            let (Some(track), Some(local)) = (track, local) else {
+            let Some((track, local)) = self.local_track(Source::Mic) else {
                 return;
             };
             self.send_on(Source::Mic, &track, &local).await;
@@ -253,14 +251,7 @@ impl Client {
         media.camera = !media.camera;
         if media.camera {
             self.reacquire(true, false).await;
-            let local = self.local_stream();
-            let track = local.as_ref().and_then(|s| {
-                s.get_video_tracks()
-                    .get(0)
-                    .dyn_into::<MediaStreamTrack>()
-                    .ok()
-            });
-            let (Some(track), Some(local)) = (track, local) else {
+            let Some((track, local)) = self.local_track(Source::Camera) else {
                 return;
             };
             self.send_on(Source::Camera, &track, &local).await;
