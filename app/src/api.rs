@@ -1,5 +1,8 @@
 //! Server functions: the browser's typed calls into the store's use-cases. On the server they
 //! run in-process (also while rendering pages); in the browser they are HTTP calls.
+//! Endpoints are named explicitly: the default URL carries a hash of the source path, so a
+//! wasm and a server built from two checkouts (or two build machines) would not find each
+//! other.
 
 use domain::access::PrincipalRef;
 use domain::api::{
@@ -47,13 +50,13 @@ mod backend {
     }
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "get_me")]
 pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
     Ok(backend::viewer().map(|viewer| viewer.me))
 }
 
 /// Signs in and sends the browser on to `next` (a local path only).
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", endpoint = "login")]
 pub async fn login(
     username: String,
     password: String,
@@ -70,7 +73,7 @@ pub async fn login(
     Ok(())
 }
 
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     use crate::session::{expired_session_cookie, CookiePolicy, SessionToken};
     let token = use_context::<http::request::Parts>()
@@ -88,7 +91,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
     Ok(())
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "list_containers")]
 pub async fn list_containers() -> Result<Vec<ContainerSummary>, ServerFnError> {
     let viewer = backend::signed_in()?;
     backend::store()?
@@ -97,7 +100,7 @@ pub async fn list_containers() -> Result<Vec<ContainerSummary>, ServerFnError> {
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "load_container_page")]
 pub async fn load_container_page(
     kind: ContainerKind,
     id: i64,
@@ -109,7 +112,7 @@ pub async fn load_container_page(
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "load_room_settings")]
 pub async fn load_room_settings(container_id: i64) -> Result<RoomSettings, ServerFnError> {
     let viewer = backend::signed_in()?;
     backend::store()?
@@ -118,7 +121,7 @@ pub async fn load_room_settings(container_id: i64) -> Result<RoomSettings, Serve
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "save_room_settings")]
 pub async fn save_room_settings(
     container_id: i64,
     settings: RoomSettings,
@@ -131,7 +134,7 @@ pub async fn save_room_settings(
 }
 
 /// Users and groups whose name contains `query`, groups first, for the moderator pickers.
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "search_principals")]
 pub async fn search_principals(query: String) -> Result<Vec<Principal>, ServerFnError> {
     use domain::access::PrincipalKind;
     backend::signed_in()?;
@@ -152,7 +155,7 @@ pub async fn search_principals(query: String) -> Result<Vec<Principal>, ServerFn
         .collect())
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "load_site_settings")]
 pub async fn load_site_settings() -> Result<SiteSettings, ServerFnError> {
     backend::signed_in()?;
     backend::store()?
@@ -161,7 +164,7 @@ pub async fn load_site_settings() -> Result<SiteSettings, ServerFnError> {
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "save_site_settings")]
 pub async fn save_site_settings(settings: SiteSettings) -> Result<SiteSettings, ServerFnError> {
     let viewer = backend::signed_in()?;
     backend::store()?
@@ -170,7 +173,7 @@ pub async fn save_site_settings(settings: SiteSettings) -> Result<SiteSettings, 
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "load_media_roles")]
 pub async fn load_media_roles(media_id: i64) -> Result<MediaRoles, ServerFnError> {
     let viewer = backend::signed_in()?;
     backend::store()?
@@ -179,7 +182,7 @@ pub async fn load_media_roles(media_id: i64) -> Result<MediaRoles, ServerFnError
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "add_media_moderators")]
 pub async fn add_media_moderators(
     media_id: i64,
     add: AddModerators,
@@ -191,7 +194,7 @@ pub async fn add_media_moderators(
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "remove_media_moderator")]
 pub async fn remove_media_moderator(
     media_id: i64,
     principal: PrincipalRef,
@@ -203,7 +206,7 @@ pub async fn remove_media_moderator(
         .map_err(backend::fail)
 }
 
-#[server(prefix = "/_fn", input = Json)]
+#[server(prefix = "/_fn", input = Json, endpoint = "load_room_entry")]
 pub async fn load_room_entry(container_id: i64) -> Result<RoomEntry, ServerFnError> {
     let viewer = backend::signed_in()?;
     backend::store()?
