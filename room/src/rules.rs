@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use domain::RoomMode;
 
@@ -6,13 +6,18 @@ use crate::types::*;
 
 const MAX_NAME_CHARS: usize = 80;
 
-/// Stage eligibility before any invitation: Interactive rooms put everyone on stage; in a Webinar
-/// only room moderators and assigned presenters speak.
-pub fn may_take_stage(mode: RoomMode, actor: &Actor) -> bool {
-    match mode {
-        RoomMode::Interactive => true,
-        RoomMode::Webinar => actor.rights.room_moderator || actor.presenter,
-    }
+/// Stage eligibility without an invitation: room moderators and presenters always; the
+/// audience of an Interactive room when its stage access is direct. A Webinar audience never
+/// steps on by itself.
+pub fn may_take_stage(mode: RoomMode, access: StageAccess, actor: &Actor) -> bool {
+    actor.rights.room_moderator
+        || actor.presenter
+        || (mode == RoomMode::Interactive && access == StageAccess::Direct)
+}
+
+/// Whether someone who may not step on directly may ask to (everywhere but invitation-only).
+pub fn may_request_stage(mode: RoomMode, access: StageAccess, actor: &Actor) -> bool {
+    !may_take_stage(mode, access, actor) && access != StageAccess::Invitation
 }
 
 /// One room's live state. Closed until a room moderator launches it; closing removes everyone.
@@ -20,8 +25,19 @@ pub fn may_take_stage(mode: RoomMode, actor: &Actor) -> bool {
 pub struct Room {
     config: RoomConfig,
     launched_at: Option<UnixTime>,
-    participants: BTreeMap<ParticipantId, Participant>,
+    pub(crate) participants: BTreeMap<ParticipantId, Participant>,
     on_stage: u32,
+    pub(crate) stage_access: StageAccess,
+    /// Viewers asking to join the stage, oldest first.
+    pub(crate) requests: Vec<ParticipantId>,
+    /// Viewers a moderator invited (or whose request was approved): they may take the stage once.
+    pub(crate) invited: BTreeSet<ParticipantId>,
+    /// Raised hands, in the order they went up.
+    pub(crate) hands: Vec<ParticipantId>,
+    /// Users a moderator removed: they may not join again until the session ends.
+    pub(crate) removed_users: BTreeSet<i64>,
+    /// Recent reaction times per participant, for the rate limit.
+    pub(crate) reactions: BTreeMap<ParticipantId, VecDeque<UnixTime>>,
 }
 
 impl Room {
@@ -31,7 +47,29 @@ impl Room {
             launched_at: None,
             participants: BTreeMap::new(),
             on_stage: 0,
+            stage_access: StageAccess::default_for(config.mode),
+            requests: Vec::new(),
+            invited: BTreeSet::new(),
+            hands: Vec::new(),
+            removed_users: BTreeSet::new(),
+            reactions: BTreeMap::new(),
         }
+    }
+
+    pub fn stage_access(&self) -> StageAccess {
+        self.stage_access
+    }
+
+    pub fn stage_requests(&self) -> &[ParticipantId] {
+        &self.requests
+    }
+
+    pub fn hands(&self) -> &[ParticipantId] {
+        &self.hands
+    }
+
+    pub fn is_invited(&self, id: ParticipantId) -> bool {
+        self.invited.contains(&id)
     }
 
     pub fn config(&self) -> RoomConfig {
@@ -89,7 +127,7 @@ impl Room {
             Command::SetMedia { participant, media } => self.set_media(actor, participant, media),
             Command::Leave { participant } => {
                 self.own(actor, participant)?;
-                Ok(vec![self.remove(participant)])
+                Ok(self.remove(participant))
             }
             Command::EndForAll => {
                 if !actor.rights.room_moderator {
@@ -100,6 +138,7 @@ impl Room {
                 Ok(self.close(CloseReason::EndedByModerator))
             }
             Command::Close { reason } => Ok(self.close(reason)),
+            other => self.handle_stage(other, actor, now),
         }
     }
 
@@ -131,6 +170,9 @@ impl Room {
         if self.participants.contains_key(&id) {
             return Err(RoomError::AlreadyJoined);
         }
+        if self.removed_users.contains(&actor.user_id) {
+            return Err(RoomError::Removed);
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(RoomError::InvalidName {
@@ -143,7 +185,7 @@ impl Room {
                 limit: limits.max_participants,
             });
         }
-        self.check_seat(actor, seat, media)?;
+        self.check_seat(actor, id, seat, media)?;
         let participant = Participant {
             id,
             user_id: actor.user_id,
@@ -166,27 +208,39 @@ impl Room {
 
     /// Refuses a stage seat the actor may not take or that would overfill the stage, and media
     /// sent from the audience.
-    fn check_seat(&self, actor: &Actor, seat: Seat, media: MediaState) -> Result<(), RoomError> {
+    fn check_seat(
+        &self,
+        actor: &Actor,
+        id: ParticipantId,
+        seat: Seat,
+        media: MediaState,
+    ) -> Result<(), RoomError> {
         match seat {
             Seat::Viewer if media != MediaState::OFF => Err(RoomError::NotAllowed {
                 action: Action::Publish,
             }),
             Seat::Viewer => Ok(()),
             Seat::Stage => {
-                if !may_take_stage(self.config.mode, actor) {
+                if !may_take_stage(self.config.mode, self.stage_access, actor)
+                    && !self.invited.contains(&id)
+                {
                     return Err(RoomError::NotAllowed {
                         action: Action::TakeStage,
                     });
                 }
-                match self.config.mode.limits().max_on_stage {
-                    Some(limit) if self.on_stage >= limit => Err(RoomError::StageFull { limit }),
-                    _ => Ok(()),
-                }
+                self.check_stage_room()
             }
         }
     }
 
-    fn own(&self, actor: &Actor, id: ParticipantId) -> Result<&Participant, RoomError> {
+    pub(crate) fn check_stage_room(&self) -> Result<(), RoomError> {
+        match self.config.mode.limits().max_on_stage {
+            Some(limit) if self.on_stage >= limit => Err(RoomError::StageFull { limit }),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn own(&self, actor: &Actor, id: ParticipantId) -> Result<&Participant, RoomError> {
         let participant = self.participants.get(&id).ok_or(RoomError::NotInRoom)?;
         if participant.user_id != actor.user_id {
             return Err(RoomError::NotAllowed {
@@ -206,19 +260,30 @@ impl Room {
         if current == seat {
             return Ok(Vec::new());
         }
-        self.check_seat(actor, seat, MediaState::OFF)?;
-        let participant = self.participants.get_mut(&id).expect("checked by own()");
+        self.check_seat(actor, id, seat, MediaState::OFF)?;
+        let mut events = vec![self.move_seat(id, seat)];
+        if seat == Seat::Stage {
+            // An invitation is used up; a pending request or raised hand is answered.
+            self.invited.remove(&id);
+            events.extend(self.drop_request_and_hand(id));
+        }
+        Ok(events)
+    }
+
+    /// Moves a participant (checked to exist) and turns their media off.
+    pub(crate) fn move_seat(&mut self, id: ParticipantId, seat: Seat) -> Event {
+        let participant = self.participants.get_mut(&id).expect("checked by caller");
         participant.seat = seat;
         participant.media = MediaState::OFF;
         match seat {
             Seat::Stage => self.on_stage += 1,
             Seat::Viewer => self.on_stage -= 1,
         }
-        Ok(vec![Event::SeatChanged {
+        Event::SeatChanged {
             participant: id,
             seat,
             media: MediaState::OFF,
-        }])
+        }
     }
 
     fn set_media(
@@ -236,31 +301,39 @@ impl Room {
         if participant.media == media {
             return Ok(Vec::new());
         }
-        self.participants
-            .get_mut(&id)
-            .expect("checked by own()")
-            .media = media;
+        self.set_media_of(id, media);
         Ok(vec![Event::MediaChanged {
             participant: id,
             media,
         }])
     }
 
-    fn remove(&mut self, id: ParticipantId) -> Event {
+    pub(crate) fn set_media_of(&mut self, id: ParticipantId, media: MediaState) {
+        if let Some(participant) = self.participants.get_mut(&id) {
+            participant.media = media;
+        }
+    }
+
+    /// Takes a participant out, with their requests, invitation and hand.
+    pub(crate) fn remove(&mut self, id: ParticipantId) -> Vec<Event> {
         if let Some(gone) = self.participants.remove(&id) {
             if gone.seat == Seat::Stage {
                 self.on_stage -= 1;
             }
         }
-        Event::Left { participant: id }
+        self.invited.remove(&id);
+        self.reactions.remove(&id);
+        let mut events = vec![Event::Left { participant: id }];
+        events.extend(self.drop_request_and_hand(id));
+        events
     }
 
     fn close(&mut self, reason: CloseReason) -> Vec<Event> {
         if self.launched_at.take().is_none() && self.participants.is_empty() {
             return Vec::new();
         }
-        self.participants.clear();
-        self.on_stage = 0;
+        // Everything of the session goes, removals included: the next session starts clean.
+        *self = Self::new(self.config);
         vec![Event::Closed { reason }]
     }
 }

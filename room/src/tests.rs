@@ -3,7 +3,7 @@ use proptest::prelude::*;
 
 use crate::*;
 
-const MODERATOR: Actor = Actor {
+pub(crate) const MODERATOR: Actor = Actor {
     user_id: 1,
     rights: RoomRights {
         room_moderator: true,
@@ -12,20 +12,20 @@ const MODERATOR: Actor = Actor {
     presenter: false,
 };
 
-fn member(user_id: i64) -> Actor {
+pub(crate) fn member(user_id: i64) -> Actor {
     Actor {
         user_id,
         ..Actor::default()
     }
 }
 
-fn open_room(mode: RoomMode) -> Room {
+pub(crate) fn open_room(mode: RoomMode) -> Room {
     let mut room = Room::new(RoomConfig { mode });
     room.handle(Command::Launch, &MODERATOR, 100).unwrap();
     room
 }
 
-fn join(id: u64, seat: Seat) -> Command {
+pub(crate) fn join(id: u64, seat: Seat) -> Command {
     Command::Join {
         participant: ParticipantId(id),
         name: format!("user {id}"),
@@ -273,8 +273,9 @@ proptest! {
         }
     }
 
-    /// Stage eligibility per mode and role: Interactive admits everyone, Webinar only room
-    /// moderators and presenters.
+    /// Stage eligibility per mode, access and role: room moderators and presenters always;
+    /// the audience only in a direct-access Interactive room; asking everywhere else but in
+    /// invitation-only rooms.
     #[test]
     fn stage_eligibility(room_moderator: bool, chat_moderator: bool, presenter: bool) {
         let actor = Actor {
@@ -282,8 +283,18 @@ proptest! {
             rights: RoomRights { room_moderator, chat_moderator },
             presenter,
         };
-        prop_assert!(may_take_stage(RoomMode::Interactive, &actor));
-        prop_assert_eq!(may_take_stage(RoomMode::Webinar, &actor), room_moderator || presenter);
+        let speaker = room_moderator || presenter;
+        for mode in [RoomMode::Interactive, RoomMode::Webinar] {
+            for access in [StageAccess::Direct, StageAccess::Request, StageAccess::Invitation] {
+                let direct = speaker
+                    || (mode == RoomMode::Interactive && access == StageAccess::Direct);
+                prop_assert_eq!(may_take_stage(mode, access, &actor), direct);
+                prop_assert_eq!(
+                    may_request_stage(mode, access, &actor),
+                    !direct && access != StageAccess::Invitation
+                );
+            }
+        }
     }
 }
 

@@ -1,6 +1,93 @@
 use domain::{RoomMode, RoomRights};
 use serde::{Deserialize, Serialize};
 
+/// How audience members get onto the stage (room moderators and presenters always may).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageAccess {
+    /// Anyone steps on stage (Interactive only: a Webinar audience always asks).
+    #[default]
+    Direct,
+    /// A viewer asks; a room moderator approves or declines.
+    Request,
+    /// Only whom a room moderator invites.
+    Invitation,
+}
+
+impl StageAccess {
+    /// What a new session starts with: Interactive rooms are open, Webinars take requests.
+    pub fn default_for(mode: RoomMode) -> Self {
+        match mode {
+            RoomMode::Interactive => Self::Direct,
+            RoomMode::Webinar => Self::Request,
+        }
+    }
+}
+
+/// The fixed set of reactions, shown briefly over the stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reaction {
+    ThumbsUp,
+    Clap,
+    Heart,
+    Laugh,
+    Surprised,
+}
+
+impl Reaction {
+    pub const ALL: [Reaction; 5] = [
+        Self::ThumbsUp,
+        Self::Clap,
+        Self::Heart,
+        Self::Laugh,
+        Self::Surprised,
+    ];
+
+    pub fn emoji(self) -> &'static str {
+        match self {
+            Self::ThumbsUp => "👍",
+            Self::Clap => "👏",
+            Self::Heart => "❤️",
+            Self::Laugh => "😂",
+            Self::Surprised => "😮",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ThumbsUp => "Thumbs up",
+            Self::Clap => "Applause",
+            Self::Heart => "Love",
+            Self::Laugh => "Laugh",
+            Self::Surprised => "Surprised",
+        }
+    }
+}
+
+/// What a room moderator does to another participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moderation {
+    MuteMic,
+    StopCamera,
+    RemoveFromStage,
+    /// Out of the room, and refused if they try to join again this session.
+    RemoveFromRoom,
+}
+
+impl Moderation {
+    /// What the person it happened to reads.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::MuteMic => "A moderator muted your microphone.",
+            Self::StopCamera => "A moderator stopped your camera.",
+            Self::RemoveFromStage => "A moderator moved you from the stage to the audience.",
+            Self::RemoveFromRoom => "A moderator removed you from this session.",
+        }
+    }
+}
+
 /// One connection in the room. A person may join from two devices: two participants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -85,6 +172,50 @@ pub enum Command {
     },
     /// A room moderator's "End session for all".
     EndForAll,
+    /// Room moderators: how the audience gets onto the stage from now on.
+    SetStageAccess {
+        access: StageAccess,
+    },
+    /// A viewer asks to join the stage (rooms where they may not step on directly).
+    RequestStage {
+        participant: ParticipantId,
+    },
+    CancelStageRequest {
+        participant: ParticipantId,
+    },
+    /// Room moderators: approving invites the requester, who then steps on stage.
+    AnswerStageRequest {
+        participant: ParticipantId,
+        approve: bool,
+    },
+    /// Room moderators invite a viewer to the stage; the viewer accepts by taking the stage.
+    InviteToStage {
+        participant: ParticipantId,
+    },
+    DeclineInvitation {
+        participant: ParticipantId,
+    },
+    RaiseHand {
+        participant: ParticipantId,
+    },
+    /// By the hand's owner or a room moderator.
+    LowerHand {
+        participant: ParticipantId,
+    },
+    React {
+        participant: ParticipantId,
+        reaction: Reaction,
+    },
+    /// Room moderators act on another participant.
+    Moderate {
+        participant: ParticipantId,
+        action: Moderation,
+    },
+    /// The server re-resolved a connected user's rights (a role or group changed).
+    SetRights {
+        participant: ParticipantId,
+        rights: RoomRights,
+    },
     /// The room was disabled (or its mode changed) on the Meeting room tab.
     Close {
         reason: CloseReason,
@@ -96,6 +227,10 @@ pub enum Command {
 pub enum CloseReason {
     EndedByModerator,
     RoomDisabled,
+    /// A moderator removed this participant (the others stay).
+    Removed,
+    /// The user no longer has access to the room (a role or group change).
+    AccessRevoked,
 }
 
 impl CloseReason {
@@ -103,6 +238,8 @@ impl CloseReason {
         match self {
             Self::EndedByModerator => "A moderator ended the session for everyone.",
             Self::RoomDisabled => "The meeting room was disabled.",
+            Self::Removed => Moderation::RemoveFromRoom.message(),
+            Self::AccessRevoked => "You no longer have access to this room.",
         }
     }
 }
@@ -131,6 +268,45 @@ pub enum Event {
     Closed {
         reason: CloseReason,
     },
+    StageAccessChanged {
+        access: StageAccess,
+    },
+    /// Pending stage requests, oldest first (for room moderators).
+    StageRequestsChanged {
+        requests: Vec<ParticipantId>,
+    },
+    Invited {
+        participant: ParticipantId,
+    },
+    /// A room moderator declined a request, or withdrew nothing: the requester is told.
+    StageRequestDeclined {
+        participant: ParticipantId,
+    },
+    InvitationDeclined {
+        participant: ParticipantId,
+    },
+    /// Raised hands in the order they went up.
+    HandsChanged {
+        hands: Vec<ParticipantId>,
+    },
+    Reacted {
+        participant: ParticipantId,
+        reaction: Reaction,
+    },
+    /// Tells the target what a moderator did (the state change comes as its own event).
+    Moderated {
+        participant: ParticipantId,
+        action: Moderation,
+    },
+    /// A participant was removed by a moderator (after `Moderated`); they get `Closed`.
+    Removed {
+        participant: ParticipantId,
+        reason: CloseReason,
+    },
+    RightsChanged {
+        participant: ParticipantId,
+        rights: RoomRights,
+    },
 }
 
 /// What a participant tried to do, for [`RoomError::NotAllowed`].
@@ -144,6 +320,10 @@ pub enum Action {
     ActForOthers,
     UseBackchannel,
     ModerateChat,
+    ModerateRoom,
+    RequestStage,
+    AnswerQuestions,
+    RunPolls,
 }
 
 impl Action {
@@ -156,6 +336,10 @@ impl Action {
             Self::ActForOthers => "act for another participant",
             Self::UseBackchannel => "use the moderators' backchannel",
             Self::ModerateChat => "moderate this chat (chat moderators only)",
+            Self::ModerateRoom => "moderate participants (room moderators only)",
+            Self::RequestStage => "ask to join the stage: a moderator invites people in this room",
+            Self::AnswerQuestions => "reply to, publish or answer questions (chat moderators only)",
+            Self::RunPolls => "launch or close polls (chat moderators only)",
         }
     }
 }
@@ -183,6 +367,34 @@ pub enum RoomError {
     BlockedInChat,
     #[error("A chat message must be 1 to {max} characters.")]
     InvalidChat { max: usize },
+    #[error("That participant is not in the room.")]
+    UnknownParticipant,
+    #[error("A moderator removed you from this session.")]
+    Removed,
+    #[error("Too many reactions; wait a moment.")]
+    TooManyReactions,
+    #[error("Q&A is off in this room.")]
+    QnaOff,
+    #[error("A question or reply must be 1 to {max} characters.")]
+    InvalidQuestion { max: usize },
+    #[error("That question does not exist or is not visible to you.")]
+    UnknownQuestion,
+    #[error("Only published questions can be upvoted.")]
+    NotPublished,
+    #[error("You have already voted.")]
+    AlreadyVoted,
+    #[error("A poll needs a question of 1 to {max_question} characters and 2 to {max_options} distinct options of 1 to {max_option} characters; correct answers must be among them.")]
+    InvalidPoll {
+        max_question: usize,
+        max_options: usize,
+        max_option: usize,
+    },
+    #[error("That poll does not exist.")]
+    UnknownPoll,
+    #[error("This poll is closed.")]
+    PollClosed,
+    #[error("Pick one option (or several where the poll allows it).")]
+    InvalidVote,
 }
 
 impl RoomError {
@@ -199,6 +411,18 @@ impl RoomError {
             Self::ChatOff => "chat_off",
             Self::BlockedInChat => "blocked_in_chat",
             Self::InvalidChat { .. } => "invalid_chat",
+            Self::UnknownParticipant => "unknown_participant",
+            Self::Removed => "removed",
+            Self::TooManyReactions => "too_many_reactions",
+            Self::QnaOff => "qna_off",
+            Self::InvalidQuestion { .. } => "invalid_question",
+            Self::UnknownQuestion => "unknown_question",
+            Self::NotPublished => "not_published",
+            Self::AlreadyVoted => "already_voted",
+            Self::InvalidPoll { .. } => "invalid_poll",
+            Self::UnknownPoll => "unknown_poll",
+            Self::PollClosed => "poll_closed",
+            Self::InvalidVote => "invalid_vote",
         }
     }
 }
