@@ -206,11 +206,15 @@ pub async fn remove_media_moderator(
         .map_err(backend::fail)
 }
 
+/// `invite`: the token of an invitation link the page was opened with.
 #[server(prefix = "/_fn", input = Json, endpoint = "load_room_entry")]
-pub async fn load_room_entry(container_id: i64) -> Result<RoomEntry, ServerFnError> {
+pub async fn load_room_entry(
+    container_id: i64,
+    invite: Option<String>,
+) -> Result<RoomEntry, ServerFnError> {
     let viewer = backend::signed_in()?;
     backend::store()?
-        .room_entry(&viewer, container_id)
+        .room_entry(&viewer, container_id, invite.as_deref())
         .await
         .map_err(backend::fail)
 }

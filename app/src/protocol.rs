@@ -3,7 +3,10 @@
 //! incompatible shape bumps [`PROTOCOL_VERSION`]; the server refuses versions it does not speak.
 
 use domain::{RoomMode, RoomRights};
-use room::{ChatChannel, ChatMessage, CloseReason, MediaState, Participant, ParticipantId, Seat};
+use room::{
+    ChatChannel, ChatMessage, CloseReason, MediaState, Moderation, Participant, ParticipantId,
+    PollDraft, PollView, Question, Reaction, Seat, StageAccess,
+};
 use serde::{Deserialize, Serialize};
 
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -117,6 +120,19 @@ pub struct RoomInfo {
     pub ice_servers: Vec<IceServer>,
 }
 
+/// Where this user stands in the room now; sent after joining and whenever their rights or
+/// the room's stage access change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standing {
+    pub rights: RoomRights,
+    pub stage_access: StageAccess,
+    /// Join stage is offered without asking.
+    pub may_take_stage: bool,
+    /// "Ask to join the stage" is offered.
+    pub may_request_stage: bool,
+    pub qna: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
@@ -158,6 +174,61 @@ pub enum ClientMessage {
     /// Chat moderators: stop a participant writing for the rest of the session.
     BlockInChat {
         user_id: i64,
+    },
+    /// Room moderators: how the audience gets on stage.
+    SetStageAccess {
+        access: StageAccess,
+    },
+    RequestStage,
+    CancelStageRequest,
+    /// Room moderators: approving invites the requester.
+    AnswerStageRequest {
+        participant: ParticipantId,
+        approve: bool,
+    },
+    InviteToStage {
+        participant: ParticipantId,
+    },
+    DeclineInvitation,
+    RaiseHand,
+    /// Own hand without `participant`; room moderators lower anyone's.
+    LowerHand {
+        #[serde(default)]
+        participant: Option<ParticipantId>,
+    },
+    React {
+        reaction: Reaction,
+    },
+    Moderate {
+        participant: ParticipantId,
+        action: Moderation,
+    },
+    Ask {
+        text: String,
+    },
+    Reply {
+        question: i64,
+        text: String,
+    },
+    /// Chat moderators: show a question to everyone.
+    PublishQuestion {
+        question: i64,
+    },
+    MarkAnswered {
+        question: i64,
+    },
+    Upvote {
+        question: i64,
+    },
+    LaunchPoll {
+        poll: PollDraft,
+    },
+    Vote {
+        poll: i64,
+        choices: Vec<u8>,
+    },
+    ClosePoll {
+        poll: i64,
     },
 }
 
@@ -216,6 +287,52 @@ pub enum ServerMessage {
     },
     ChatBlocked {
         user_id: i64,
+    },
+    Standing {
+        standing: Standing,
+    },
+    ParticipantRights {
+        participant: ParticipantId,
+        rights: RoomRights,
+    },
+    /// Pending stage requests, oldest first (room moderators).
+    StageRequests {
+        requests: Vec<ParticipantId>,
+    },
+    /// A moderator invited you to the stage (or approved your request): take it or decline.
+    Invited,
+    StageRequestDeclined,
+    /// Room moderators: someone turned an invitation down.
+    InvitationDeclined {
+        participant: ParticipantId,
+    },
+    /// Raised hands in order: all of them for room moderators, one's own for others.
+    Hands {
+        hands: Vec<ParticipantId>,
+    },
+    Reaction {
+        participant: ParticipantId,
+        reaction: Reaction,
+    },
+    /// A moderator acted on you; `message` says what.
+    Moderated {
+        action: Moderation,
+        message: String,
+    },
+    /// The questions this participant may see (after joining or a rights change).
+    Questions {
+        questions: Vec<Question>,
+    },
+    /// A question was asked or changed (insert or replace by id).
+    Question {
+        question: Box<Question>,
+    },
+    Polls {
+        polls: Vec<PollView>,
+    },
+    /// A poll was launched or changed (insert or replace by id).
+    Poll {
+        poll: Box<PollView>,
     },
     /// A refused request; nothing changed. `code` is stable, `message` is for people.
     Error {

@@ -135,7 +135,7 @@ pub struct ContainerPage {
     pub media: Vec<MediaEntry>,
 }
 
-/// The placeholder room page: who is entering which room, with which rights.
+/// Who is entering which room, with which rights.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomEntry {
     pub container_id: i64,
@@ -143,6 +143,8 @@ pub struct RoomEntry {
     pub title: String,
     pub mode: RoomMode,
     pub rights: RoomRights,
+    /// Speaks without asking (a speaker's invitation link, or a room moderator).
+    pub presenter: bool,
     pub qna_enabled: bool,
     pub group_chat: bool,
     pub back_path: String,
@@ -206,4 +208,49 @@ mod tests {
                        "qna":"on","group_chat":true}"#;
         assert!(serde_json::from_str::<RoomSettings>(body).is_err());
     }
+}
+
+/// What an invitation link lets its holder do in the room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteRole {
+    /// Enter and take the stage directly.
+    Speaker,
+    /// Enter as room and chat moderator.
+    Moderator,
+}
+
+impl InviteRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Speaker => "speaker",
+            Self::Moderator => "moderator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "speaker" => Some(Self::Speaker),
+            "moderator" => Some(Self::Moderator),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/containers/{id}/room/invitations`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    pub role: InviteRole,
+    /// How long the link works, 1 to 168 hours (default 24).
+    #[serde(default)]
+    pub valid_hours: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub role: InviteRole,
+    /// The room page with the signed token, relative to the site.
+    pub path: String,
+    pub expires_at: i64,
 }

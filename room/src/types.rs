@@ -77,6 +77,15 @@ pub enum Moderation {
 }
 
 impl Moderation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MuteMic => "mute_mic",
+            Self::StopCamera => "stop_camera",
+            Self::RemoveFromStage => "remove_from_stage",
+            Self::RemoveFromRoom => "remove_from_room",
+        }
+    }
+
     /// What the person it happened to reads.
     pub fn message(self) -> &'static str {
         match self {

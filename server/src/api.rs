@@ -8,7 +8,8 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use domain::access::{PrincipalKind, PrincipalRef};
 use domain::api::{
-    AddModerators, ContainerSummary, Credentials, Me, MediaRoles, Named, RoomSettings, SiteSettings,
+    AddModerators, ContainerSummary, Credentials, Invitation, Me, MediaRoles, Named, NewInvitation,
+    RoomSettings, SiteSettings,
 };
 use serde::Deserialize;
 
@@ -49,8 +50,16 @@ pub fn routes() -> Router<AppState> {
             "/api/containers/{id}/room",
             get(room_settings).put(save_room_settings),
         )
+        .route(
+            "/api/containers/{id}/room/invitations",
+            post(create_invitation),
+        )
         .route("/api/users", get(search_users))
         .route("/api/groups", get(search_groups))
+        .route(
+            "/api/groups/{id}/members/{user_id}",
+            axum::routing::put(add_group_member).delete(remove_group_member),
+        )
         .route(
             "/api/site-settings",
             get(site_settings).put(save_site_settings),
@@ -197,4 +206,38 @@ async fn remove_media_moderator(
             .remove_media_moderator(&viewer, id, principal)
             .await?,
     ))
+}
+
+async fn create_invitation(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<NewInvitation>,
+) -> Result<(StatusCode, ApiJson<Invitation>), AppError> {
+    let invitation = state.store.create_invitation(&viewer, id, &request).await?;
+    Ok((StatusCode::CREATED, ApiJson(invitation)))
+}
+
+async fn add_group_member(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath((group_id, user_id)): ApiPath<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .add_group_member(&viewer, group_id, user_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_group_member(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath((group_id, user_id)): ApiPath<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .remove_group_member(&viewer, group_id, user_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -137,8 +137,36 @@ impl Store {
         let Some((id, username, name, site_admin)) = row else {
             return Ok(None);
         };
+        self.viewer_from(id, username, name, site_admin)
+            .await
+            .map(Some)
+    }
+
+    /// A user as they are now (groups included), for re-resolving a live participant's rights.
+    pub async fn viewer_by_id(&self, user_id: i64) -> Result<Option<Viewer>> {
+        let row: Option<(i64, String, String, bool)> = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT id, username, display_name, site_admin FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?
+        );
+        let Some((id, username, name, site_admin)) = row else {
+            return Ok(None);
+        };
+        self.viewer_from(id, username, name, site_admin)
+            .await
+            .map(Some)
+    }
+
+    async fn viewer_from(
+        &self,
+        id: i64,
+        username: String,
+        name: String,
+        site_admin: bool,
+    ) -> Result<Viewer> {
         let groups = self.groups_of(id).await?;
-        Ok(Some(Viewer {
+        Ok(Viewer {
             me: Me {
                 id,
                 username,
@@ -150,7 +178,7 @@ impl Store {
                 groups,
                 site_admin,
             },
-        }))
+        })
     }
 
     pub(crate) async fn groups_of(&self, user_id: i64) -> Result<Vec<i64>> {

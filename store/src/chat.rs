@@ -1,11 +1,9 @@
 //! Room chat persistence. Who may write or read is decided by the room's rules before these
 //! are called; these only store and fetch.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-
 use room::{ChatChannel, ChatMessage};
 
-use crate::db::{now_secs, with_pool};
+use crate::db::{next_id, now_secs, with_pool};
 use crate::{Error, Result, Store};
 
 /// Messages a (re)joining participant gets per channel.
@@ -26,24 +24,6 @@ fn message((id, channel, user_id, author, text, at): Row) -> Result<ChatMessage>
     })
 }
 
-/// A message id: microseconds since the epoch × 256 plus 8 random bits, and always above
-/// the last one this process made. Ids order messages (several in one second keep their
-/// order), need no database sequence (the same SQL on SQLite and PostgreSQL), and two nodes
-/// only collide if they pick the same microsecond and the same random bits.
-fn next_message_id() -> i64 {
-    static LAST: AtomicI64 = AtomicI64::new(0);
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
-    let candidate = micros * 256 + i64::from(rand::random::<u8>());
-    let previous = LAST
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
-            Some(candidate.max(last + 1))
-        })
-        .expect("the update closure always returns Some");
-    candidate.max(previous + 1)
-}
-
 impl Store {
     /// Stores a message and returns it with its id (see [`next_message_id`]).
     pub async fn post_chat(
@@ -54,7 +34,7 @@ impl Store {
         author: &str,
         text: &str,
     ) -> Result<ChatMessage> {
-        let id = next_message_id();
+        let id = next_id();
         let at = now_secs();
         with_pool!(&self.db, pool => sqlx::query(
             "INSERT INTO chat_messages (id, container_id, channel, user_id, author, body, created_at) \
@@ -112,17 +92,5 @@ impl Store {
         let (channel,) = channel.ok_or_else(|| Error::NotFound("no such chat message".into()))?;
         ChatChannel::parse(&channel)
             .ok_or_else(|| Error::Invalid(format!("stored chat channel {channel:?}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_message_id;
-
-    #[test]
-    fn ids_only_grow_even_within_one_microsecond() {
-        let ids: Vec<i64> = (0..10_000).map(|_| next_message_id()).collect();
-        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
-        assert!(ids[0] > 0);
     }
 }

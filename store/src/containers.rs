@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use domain::access::{can_edit_media, Access, PrincipalRef, RoomRights};
 use domain::api::{
-    ContainerPage, ContainerSummary, MediaEntry, Named, RoomEntry, RoomSettings,
+    ContainerPage, ContainerSummary, InviteRole, MediaEntry, Named, RoomEntry, RoomSettings,
     MAX_MODERATORS_PER_LIST,
 };
 use domain::{
@@ -458,22 +458,51 @@ impl Store {
             enabled: settings.enabled,
             mode: settings.mode,
             group_chat: settings.group_chat,
+            qna_enabled: settings
+                .qna
+                .resolve(self.site_settings().await?.qna_default),
         });
         self.named_room_settings(container_id).await
     }
 
     /// Entering a container's room: members, managers and the room's moderators, only while
-    /// the room is enabled.
-    pub async fn room_entry(&self, viewer: &Viewer, container_id: i64) -> Result<RoomEntry> {
+    /// the room is enabled; anyone signed in with a valid invitation link (`invite`), with the
+    /// rights it grants.
+    pub async fn room_entry(
+        &self,
+        viewer: &Viewer,
+        container_id: i64,
+        invite: Option<&str>,
+    ) -> Result<RoomEntry> {
+        let invited = match invite {
+            Some(token) => Some(self.check_invitation(container_id, token).await?),
+            None => None,
+        };
+        self.room_entry_as(viewer, container_id, invited).await
+    }
+
+    /// [`Store::room_entry`] with the invitation already checked.
+    pub async fn room_entry_as(
+        &self,
+        viewer: &Viewer,
+        container_id: i64,
+        invited: Option<InviteRole>,
+    ) -> Result<RoomEntry> {
         let (container, access) = self.access(viewer, container_id).await?;
         let room = self.stored_room(container_id).await?;
-        let rights = RoomRights::resolve(
+        let mut rights = RoomRights::resolve(
             &viewer.identity,
             access,
             &room.room_moderators,
             &room.chat_moderators,
         );
-        if !rights.may_enter(access) {
+        if invited == Some(InviteRole::Moderator) {
+            rights = RoomRights {
+                room_moderator: true,
+                chat_moderator: true,
+            };
+        }
+        if invited.is_none() && !rights.may_enter(access) {
             return Err(Error::Forbidden(format!(
                 "you are not a member of this {}",
                 container.kind.noun().to_lowercase()
@@ -492,6 +521,7 @@ impl Store {
             title: container.title,
             mode: room.mode,
             rights,
+            presenter: rights.room_moderator || invited == Some(InviteRole::Speaker),
             qna_enabled: room.qna.resolve(site.qna_default),
             group_chat: room.group_chat,
             back_path: container.kind.page_path(container_id),

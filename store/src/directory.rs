@@ -5,7 +5,7 @@ use domain::api::{Named, Principal, MAX_SEARCH_LEN};
 
 use crate::db::with_pool;
 use crate::error::{Error, Result};
-use crate::Store;
+use crate::{Store, Viewer};
 
 const SEARCH_RESULTS: i64 = 20;
 
@@ -110,6 +110,64 @@ pub(crate) fn parse_principal(kind: &str, id: i64) -> Result<PrincipalRef> {
     PrincipalKind::parse(kind)
         .map(|kind| PrincipalRef { kind, id })
         .ok_or_else(|| Error::corrupt("principal kind", kind))
+}
+
+impl Store {
+    /// Site admins put a user in a group. Live rooms re-resolve the user's rights at once.
+    pub async fn add_group_member(
+        &self,
+        viewer: &Viewer,
+        group_id: i64,
+        user_id: i64,
+    ) -> Result<()> {
+        self.check_group_change(viewer, group_id, user_id).await?;
+        with_pool!(&self.db, pool => sqlx::query(
+            "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        let _ = self.changes.send(crate::Change::Membership { user_id });
+        Ok(())
+    }
+
+    /// Site admins take a user out of a group; rights it gave end in live rooms at once.
+    pub async fn remove_group_member(
+        &self,
+        viewer: &Viewer,
+        group_id: i64,
+        user_id: i64,
+    ) -> Result<()> {
+        self.check_group_change(viewer, group_id, user_id).await?;
+        with_pool!(&self.db, pool => sqlx::query(
+            "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        let _ = self.changes.send(crate::Change::Membership { user_id });
+        Ok(())
+    }
+
+    async fn check_group_change(&self, viewer: &Viewer, group_id: i64, user_id: i64) -> Result<()> {
+        if !viewer.identity.site_admin {
+            return Err(Error::Forbidden("only site admins manage groups".into()));
+        }
+        let found: Option<(i64, i64)> = with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT g.id, u.id FROM user_groups g, users u WHERE g.id = $1 AND u.id = $2",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?);
+        found
+            .map(|_| ())
+            .ok_or_else(|| Error::NotFound("no such group or user".into()))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,11 @@ mod containers;
 mod db;
 mod directory;
 mod error;
+mod invitations;
 mod media;
+mod moderation;
+mod polls;
+mod qna;
 mod seed;
 mod site;
 
@@ -18,6 +22,8 @@ pub use auth::{hash_password, Viewer, SESSION_TTL_SECS};
 pub use chat::CHAT_HISTORY;
 pub use db::Db;
 pub use error::{Error, Result};
+pub use polls::POLL_HISTORY;
+pub use qna::QNA_HISTORY;
 pub use seed::DEMO_PASSWORD;
 
 #[derive(Clone, Debug)]
@@ -37,7 +43,10 @@ pub enum Change {
         enabled: bool,
         mode: domain::RoomMode,
         group_chat: bool,
+        qna_enabled: bool,
     },
+    /// A user joined or left a group: their rights in live rooms may have changed.
+    Membership { user_id: i64 },
 }
 
 impl Store {

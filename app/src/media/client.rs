@@ -37,6 +37,8 @@ pub struct Client {
     speakers_out: RefCell<Vec<HtmlAudioElement>>,
     last_tiles: RefCell<Vec<Tile>>,
     pub(super) container_id: i64,
+    /// An invitation link's token, sent with every (re)connection.
+    pub(super) invite: Option<String>,
     /// Failed reconnection attempts in a row (see `reconnect.rs`).
     pub(super) attempts: Cell<u32>,
     /// Where we were when the connection dropped: rejoin there without Set devices.
@@ -45,7 +47,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn start(ui: RoomUi, container_id: i64) -> Rc<Self> {
+    pub fn start(ui: RoomUi, container_id: i64, invite: Option<String>) -> Rc<Self> {
         let client = Rc::new_cyclic(|this| Self {
             ui,
             this: this.clone(),
@@ -61,6 +63,7 @@ impl Client {
             speakers_out: RefCell::new(Vec::new()),
             last_tiles: RefCell::new(Vec::new()),
             container_id,
+            invite,
             attempts: Cell::new(0),
             resume: Cell::new(None),
             retry: RefCell::new(None),

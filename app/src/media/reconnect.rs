@@ -37,7 +37,12 @@ impl Client {
                 }
             }
         };
-        match Signal::open(&socket_path(self.container_id), on_message, on_close) {
+        let mut path = socket_path(self.container_id);
+        if let Some(token) = &self.invite {
+            path.push_str("&invite=");
+            path.push_str(&String::from(js_sys::encode_uri_component(token)));
+        }
+        match Signal::open(&path, on_message, on_close) {
             Ok(signal) => self.replace_signal(Some(signal)),
             Err(_) => self.connection_lost(),
         }

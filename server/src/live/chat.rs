@@ -76,18 +76,19 @@ impl Hub {
         }
     }
 
-    /// The channels `id` may read now (for the history sent after joining).
-    pub fn readable_channels(&self, container_id: i64, id: ParticipantId) -> Vec<ChatChannel> {
+    /// The rights of connection `id` and the channels it may read now (for history).
+    pub fn readable(
+        &self,
+        container_id: i64,
+        id: ParticipantId,
+    ) -> Option<(room::Actor, Vec<ChatChannel>)> {
         let rooms = self.rooms.lock().expect("room lock");
-        let Some((live, connection)) = rooms
-            .get(&container_id)
-            .and_then(|live| live.connections.get(&id).map(|c| (live, c)))
-        else {
-            return Vec::new();
-        };
-        [ChatChannel::Group, ChatChannel::Backchannel]
+        let live = rooms.get(&container_id)?;
+        let actor = live.connections.get(&id)?.actor;
+        let channels = [ChatChannel::Group, ChatChannel::Backchannel]
             .into_iter()
-            .filter(|&channel| room::may_read(channel, &connection.actor, live.chat.group_chat))
-            .collect()
+            .filter(|&channel| room::may_read(channel, &actor, live.chat.group_chat))
+            .collect();
+        Some((actor, channels))
     }
 }

@@ -4,6 +4,9 @@
 //! a limit.
 
 mod chat;
+mod collab;
+mod requests;
+mod rights;
 mod socket;
 
 use std::collections::HashMap;
@@ -11,8 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use app::protocol::ServerMessage;
+use domain::api::InviteRole;
 use domain::RoomMode;
-use room::{Actor, CloseReason, Command, Event, ParticipantId, Room, RoomConfig, RoomError, Seat};
+use room::{
+    Actor, CloseReason, Command, Event, ParticipantId, Room, RoomConfig, RoomError, Seat,
+    StageAccess,
+};
 use tokio::sync::mpsc;
 
 use crate::sfu::{MemberKey, SfuHandle};
@@ -34,6 +41,8 @@ struct LiveRoom {
     /// The mode saved on the Meeting room tab; a live session keeps the mode it opened with,
     /// the next launch takes this one.
     configured: RoomMode,
+    /// Q&A as resolved against the site default; switches at once when saved.
+    qna: bool,
     connections: HashMap<ParticipantId, Connection>,
 }
 
@@ -48,6 +57,22 @@ impl LiveRoom {
 struct Connection {
     outbox: Outbox,
     actor: Actor,
+    /// What the user's invitation link granted, kept when their rights are re-resolved.
+    invite: Option<InviteRole>,
+}
+
+/// A new connection's view of the room, for its Welcome.
+pub struct Connected {
+    pub id: ParticipantId,
+    pub open: bool,
+    pub stage_access: StageAccess,
+}
+
+/// What a live room decides a connection from the store.
+pub struct RoomSetup {
+    pub mode: RoomMode,
+    pub group_chat: bool,
+    pub qna: bool,
 }
 
 fn unix_now() -> i64 {
@@ -74,6 +99,7 @@ impl Hub {
     pub fn follow(&self, store: &store::Store) {
         let mut changes = store.changes();
         let hub = self.clone();
+        let store = store.clone();
         tokio::spawn(async move {
             loop {
                 match changes.recv().await {
@@ -86,8 +112,18 @@ impl Hub {
                         container_id,
                         mode,
                         group_chat,
+                        qna_enabled,
                         ..
-                    }) => hub.configure(container_id, mode, group_chat),
+                    }) => {
+                        hub.configure(container_id, mode, group_chat, qna_enabled);
+                        // The moderator lists may have changed.
+                        hub.refresh_rights(&store, |room, _| room == container_id)
+                            .await;
+                    }
+                    Ok(store::Change::Membership { user_id }) => {
+                        hub.refresh_rights(&store, |_, actor| actor.user_id == user_id)
+                            .await;
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "room changes lagged");
                     }
@@ -97,26 +133,38 @@ impl Hub {
         });
     }
 
-    /// Registers a signalling connection; returns its participant id and whether the room is
-    /// open. The room's rules state is created with the configured mode on first use.
+    /// Registers a signalling connection. The room's rules state is created with the
+    /// configured mode on first use.
     pub fn connect(
         &self,
         container_id: i64,
-        mode: RoomMode,
-        group_chat: bool,
+        setup: RoomSetup,
         actor: Actor,
+        invite: Option<InviteRole>,
         outbox: Outbox,
-    ) -> (ParticipantId, bool) {
+    ) -> Connected {
         let id = ParticipantId(self.next_participant.fetch_add(1, Ordering::Relaxed));
         let mut rooms = self.rooms.lock().expect("room lock");
         let live = rooms.entry(container_id).or_insert_with(|| LiveRoom {
-            rules: Room::new(RoomConfig { mode }),
-            chat: room::ChatRules::new(group_chat),
-            configured: mode,
+            rules: Room::new(RoomConfig { mode: setup.mode }),
+            chat: room::ChatRules::new(setup.group_chat),
+            configured: setup.mode,
+            qna: setup.qna,
             connections: HashMap::new(),
         });
-        live.connections.insert(id, Connection { outbox, actor });
-        (id, live.rules.is_open())
+        live.connections.insert(
+            id,
+            Connection {
+                outbox,
+                actor,
+                invite,
+            },
+        );
+        Connected {
+            id,
+            open: live.rules.is_open(),
+            stage_access: live.rules.stage_access(),
+        }
     }
 
     /// The connection ended: leaves the room if joined, and forgets an idle closed room.
@@ -199,12 +247,18 @@ impl Hub {
         }
     }
 
-    /// Group chat switches at once; a new mode waits for the next launch.
-    fn configure(&self, container_id: i64, mode: RoomMode, group_chat: bool) {
+    /// Group chat and Q&A switch at once; a new mode waits for the next launch.
+    fn configure(&self, container_id: i64, mode: RoomMode, group_chat: bool, qna: bool) {
         let mut rooms = self.rooms.lock().expect("room lock");
         if let Some(live) = rooms.get_mut(&container_id) {
             live.configured = mode;
             live.chat.group_chat = group_chat;
+            if live.qna != qna {
+                live.qna = qna;
+                for id in live.rules.participants().map(|p| p.id).collect::<Vec<_>>() {
+                    live.send_standing(id);
+                }
+            }
         }
     }
 
@@ -295,6 +349,7 @@ impl Hub {
                     },
                 );
                 joined_except(id, ServerMessage::ParticipantJoined { participant });
+                live.replay_stage(id);
                 if let Some(connection) = live.connections.get(&id) {
                     let slots = live.rules.config().mode.limits().max_visible_cameras;
                     self.sfu
@@ -327,6 +382,7 @@ impl Hub {
                     });
                 }
             }
+            other => live.fan_out_collab(other),
         }
     }
 }

@@ -58,6 +58,8 @@ impl RateLimit {
 #[derive(Deserialize)]
 pub struct SocketQuery {
     v: u32,
+    /// An invitation link's token, carried over from the room page's URL.
+    invite: Option<String>,
 }
 
 pub async fn room_socket(
@@ -86,7 +88,14 @@ pub async fn room_socket(
             ),
         });
     }
-    let entry = state.store.room_entry(&viewer, container_id).await?;
+    let invite = match query.invite.as_deref() {
+        Some(token) => Some(state.store.check_invitation(container_id, token).await?),
+        None => None,
+    };
+    let entry = state
+        .store
+        .room_entry_as(&viewer, container_id, invite)
+        .await?;
     let upgrade = upgrade.map_err(|rejection| AppError::Request {
         status: rejection.status(),
         code: "not_a_websocket",
@@ -95,14 +104,14 @@ pub async fn room_socket(
     let actor = Actor {
         user_id: viewer.identity.user_id,
         rights: entry.rights,
-        presenter: entry.rights.room_moderator,
+        presenter: entry.presenter,
     };
     let info = RoomInfo {
         title: entry.title.clone(),
         mode: entry.mode,
         open: false,
         rights: entry.rights,
-        may_take_stage: room::may_take_stage(entry.mode, &actor),
+        may_take_stage: false,
         group_chat: entry.group_chat,
         ice_servers: state.ice.servers_for(viewer.identity.user_id, unix_secs()),
     };
@@ -111,6 +120,8 @@ pub async fn room_socket(
         container_id,
         name: viewer.me.name.clone(),
         actor,
+        invite,
+        qna: entry.qna_enabled,
         info,
     };
     Ok(upgrade
@@ -124,11 +135,13 @@ fn unix_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-struct Session {
-    state: AppState,
-    container_id: i64,
-    name: String,
+pub(super) struct Session {
+    pub(super) state: AppState,
+    pub(super) container_id: i64,
+    pub(super) name: String,
     actor: Actor,
+    invite: Option<domain::api::InviteRole>,
+    qna: bool,
     info: RoomInfo,
 }
 
@@ -136,14 +149,22 @@ impl Session {
     async fn run(mut self, socket: WebSocket) {
         let hub = self.state.hub.clone();
         let (outbox, mut inbox) = mpsc::unbounded_channel();
-        let (id, open) = hub.connect(
+        let setup = super::RoomSetup {
+            mode: self.info.mode,
+            group_chat: self.info.group_chat,
+            qna: self.qna,
+        };
+        let connected = hub.connect(
             self.container_id,
-            self.info.mode,
-            self.info.group_chat,
+            setup,
             self.actor,
+            self.invite,
             outbox.clone(),
         );
-        self.info.open = open;
+        let id = connected.id;
+        self.info.open = connected.open;
+        self.info.may_take_stage =
+            room::may_take_stage(self.info.mode, connected.stage_access, &self.actor);
         let _ = outbox.send(ServerMessage::Welcome {
             room: self.info.clone(),
         });
@@ -214,16 +235,8 @@ impl Session {
                     seat,
                     media,
                 })?;
-                // Late joiners read what was said before them.
-                for channel in hub.readable_channels(room, id) {
-                    let messages = self
-                        .state
-                        .store
-                        .recent_chat(room, channel)
-                        .await
-                        .map_err(store_refusal)?;
-                    let _ = outbox.send(ServerMessage::ChatHistory { channel, messages });
-                }
+                // Late joiners read what was said and asked before them.
+                super::rights::replay_history(&self.state.store, hub, room, id, outbox).await;
                 Ok(())
             }
             ClientMessage::Chat { channel, text } => {
@@ -295,12 +308,13 @@ impl Session {
                 hub.sfu().set_tiles(member, tiles);
                 Ok(())
             }
+            other => self.handle_collab(id, other).await,
         }
     }
 }
 
 /// A store failure as a refusal; internal details stay in the log.
-fn store_refusal(error: store::Error) -> ServerMessage {
+pub(super) fn store_refusal(error: store::Error) -> ServerMessage {
     if error.is_internal() {
         tracing::error!(%error, "room request failed");
         ServerMessage::error("internal", "Something went wrong on the server; try again.")

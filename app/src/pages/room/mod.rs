@@ -29,12 +29,19 @@ pub fn RoomPage() -> impl IntoView {
 
 #[component]
 fn RoomLoader() -> impl IntoView {
-    let entry = load_by_id(load_room_entry);
+    // An invitation link's token admits its holder and is handed on to the room's socket.
+    let invite = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("invite");
+    let token = invite.clone();
+    let entry = load_by_id(move |id| load_room_entry(id, token.clone()));
     view! {
         <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
+            {move || {
+              let invite = invite.clone();
+              Suspend::new(async move {
                 match entry.await {
-                    Ok(Some(entry)) => view! { <RoomView entry/> }.into_any(),
+                    Ok(Some(entry)) => view! { <RoomView entry invite=invite.clone()/> }.into_any(),
                     Ok(None) => view! { <super::NotFound/> }.into_any(),
                     Err(error) => view! {
                         <Title text="Meeting room"/>
@@ -45,7 +52,8 @@ fn RoomLoader() -> impl IntoView {
                         </section>
                     }.into_any(),
                 }
-            })}
+              })
+            }}
         </Suspense>
     }
 }
@@ -53,7 +61,7 @@ fn RoomLoader() -> impl IntoView {
 /// The live room: waiting state, Set devices, then the stage. The media client runs only in
 /// the browser; the server renders the frame and "Connecting".
 #[component]
-fn RoomView(entry: RoomEntry) -> impl IntoView {
+fn RoomView(entry: RoomEntry, invite: Option<String>) -> impl IntoView {
     let ui = RoomUi::new();
     provide_context(ui);
     #[cfg(feature = "hydrate")]
@@ -61,7 +69,7 @@ fn RoomView(entry: RoomEntry) -> impl IntoView {
         let container_id = entry.container_id;
         Effect::new(move |_| {
             if ui.client.with_value(Option::is_none) {
-                let client = crate::media::Client::start(ui, container_id);
+                let client = crate::media::Client::start(ui, container_id, invite.clone());
                 ui.client
                     .set_value(Some(send_wrapper::SendWrapper::new(client)));
             }
@@ -72,6 +80,8 @@ fn RoomView(entry: RoomEntry) -> impl IntoView {
             }
         });
     }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = invite;
     let back = entry.back_path.clone();
     let role = match (entry.rights.room_moderator, entry.rights.chat_moderator) {
         (true, true) => "room and chat moderator",
