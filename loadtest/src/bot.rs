@@ -51,6 +51,8 @@ pub struct BotConfig {
     pub media: bool,
     /// How many stage cameras to ask for.
     pub watch: usize,
+    /// An invitation link's token.
+    pub invite: Option<String>,
 }
 
 /// Counters, readable while the bot runs.
@@ -116,11 +118,15 @@ async fn send(socket: &mut Socket, message: &ClientMessage) -> Result<(), BotErr
 impl Bot {
     /// Joins the room (launching it first if this user moderates and it is closed).
     pub async fn join(config: BotConfig) -> Result<Bot, BotError> {
-        let ws_url = format!(
+        let mut ws_url = format!(
             "{}{}",
             config.base_url.replacen("http", "ws", 1),
             socket_path(config.room)
         );
+        if let Some(token) = &config.invite {
+            ws_url.push_str("&invite=");
+            ws_url.push_str(token);
+        }
         let mut request = ws_url
             .into_client_request()
             .map_err(|e| BotError::Socket(e.to_string()))?;
@@ -223,7 +229,7 @@ impl Bot {
             .collect()
     }
 
-    /// The kept messages (errors, closing, chat) so far, in order.
+    /// The room's messages so far (all but media signalling), in order.
     pub fn received(&self) -> Vec<ServerMessage> {
         self.received.lock().expect("received lock").clone()
     }
@@ -386,14 +392,13 @@ impl Driver {
             }
             _ => {}
         }
-        let keep = matches!(
+        // Everything but the media plumbing, which would grow without bound.
+        let keep = !matches!(
             message,
-            ServerMessage::Error { .. }
-                | ServerMessage::Closed { .. }
-                | ServerMessage::Chat { .. }
-                | ServerMessage::ChatHistory { .. }
-                | ServerMessage::ChatDeleted { .. }
-                | ServerMessage::ChatBlocked { .. }
+            ServerMessage::Slots { .. }
+                | ServerMessage::ActiveSpeakers { .. }
+                | ServerMessage::SubscribeOffer { .. }
+                | ServerMessage::PublishAnswer { .. }
         );
         if keep {
             self.received.lock().expect("received lock").push(message);

@@ -115,6 +115,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         seat,
         media: true,
         watch: visible,
+        invite: None,
     };
     let mut bots = Vec::new();
     let started = Instant::now();

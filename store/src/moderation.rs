@@ -28,6 +28,17 @@ impl Store {
         Ok(())
     }
 
+    /// The room's moderation log, oldest first: (moderator, target user, action).
+    pub async fn moderation_log(&self, container_id: i64) -> Result<Vec<(i64, i64, String)>> {
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT moderator_id, target_user_id, action FROM moderation_log \
+             WHERE container_id = $1 ORDER BY id",
+        )
+        .bind(container_id)
+        .fetch_all(pool)
+        .await?))
+    }
+
     /// A named signing key, made on first use (32 random bytes, hex); every node reads the same.
     pub async fn server_secret(&self, name: &str) -> Result<Vec<u8>> {
         let fresh = hex::encode(rand::random::<[u8; 32]>());

@@ -56,17 +56,63 @@ impl LiveServer {
     }
 
     pub async fn set_room_enabled(&self, manager: &str, enabled: bool) {
-        let saved = reqwest::Client::new()
-            .put(format!("{}/api/containers/{ROOM}/room", self.base_url))
-            .header("cookie", manager)
-            .json(&serde_json::json!({
-                "enabled": enabled, "mode": "interactive", "room_moderators": [],
-                "chat_moderators": [], "qna": "site_default", "group_chat": true
-            }))
-            .send()
-            .await
-            .expect("save room");
-        assert_eq!(saved.status(), 200);
+        self.save_room(manager, enabled, serde_json::json!([]))
+            .await;
+    }
+
+    /// Saves [`ROOM`]'s settings (Interactive, Q&A and group chat on) with these chat
+    /// moderators (`[{kind, id}]`).
+    pub async fn save_room(
+        &self,
+        manager: &str,
+        enabled: bool,
+        chat_moderators: serde_json::Value,
+    ) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/containers/{ROOM}/room"),
+                manager,
+                Some(serde_json::json!({
+                    "enabled": enabled, "mode": "interactive", "room_moderators": [],
+                    "chat_moderators": chat_moderators, "qna": "on", "group_chat": true
+                })),
+            )
+            .await;
+        assert_eq!(status, 200, "saving the room: {body}");
+    }
+
+    /// A REST call as `cookie`'s user: the status and the JSON body (null if none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        cookie: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base_url))
+            .header("cookie", cookie);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    /// The id of the user or group (`kind`: "users" / "groups") whose name contains `name`.
+    pub async fn id_of(&self, cookie: &str, kind: &str, name: &str) -> i64 {
+        let (_, found) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/{kind}?q={name}"),
+                cookie,
+                None,
+            )
+            .await;
+        found[0]["id"].as_i64().expect("found by name")
     }
 
     pub fn bot(&self, cookie: &str, seat: Seat, media: bool) -> BotConfig {
@@ -77,6 +123,7 @@ impl LiveServer {
             seat,
             media,
             watch: 25,
+            invite: None,
         }
     }
 }
