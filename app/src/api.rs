@@ -218,3 +218,20 @@ pub async fn load_room_entry(
         .await
         .map_err(backend::fail)
 }
+
+/// Room moderators: a link that admits its holder as speaker or moderator for 24 hours.
+#[server(prefix = "/_fn", input = Json, endpoint = "create_invitation_link")]
+pub async fn create_invitation_link(
+    container_id: i64,
+    role: domain::api::InviteRole,
+) -> Result<domain::api::Invitation, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    let request = domain::api::NewInvitation {
+        role,
+        valid_hours: None,
+    };
+    backend::store()?
+        .create_invitation(&viewer, container_id, &request)
+        .await
+        .map_err(backend::fail)
+}

@@ -123,7 +123,7 @@ impl Access {
 }
 
 /// A user's rights in a container's meeting room.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RoomRights {
     /// Launch the room, manage its content, record, use the backchannel.
     pub room_moderator: bool,

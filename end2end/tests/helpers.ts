@@ -1,4 +1,4 @@
-import { expect, Page, test as base } from '@playwright/test';
+import { Browser, BrowserContext, expect, Page, test as base } from '@playwright/test';
 
 /**
  * `test` that fails on any uncaught error in the page (a hydration panic among them), so a
@@ -29,4 +29,55 @@ export async function signIn(page: Page, username: string, next = '/'): Promise<
   await page.getByLabel('Password').fill('demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(next);
+}
+
+// The "Video Production" gallery: teacher manages it, both students are members.
+export const GALLERY = 2;
+export const ROOM = `/rooms/${GALLERY}`;
+
+/** A signed-in person in their own browser context (own cookies, own fake devices). */
+export async function person(browser: Browser, username: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => {
+    throw new Error(`${username}'s page: ${error.message}`);
+  });
+  await signIn(page, username);
+  return { context, page };
+}
+
+/** Through the API the Meeting room tab uses (as its manager): the room on, in `mode`. */
+export async function setUpRoom(page: Page, mode: 'interactive' | 'webinar'): Promise<void> {
+  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
+    data: { enabled: true, mode, room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
+  });
+  expect(saved.status()).toBe(200);
+}
+
+/** What the page's subscribing connection reports through the browser's own getStats(). */
+export async function inboundVideo(page: Page): Promise<{ framesDecoded: number; bytesReceived: number }> {
+  return page.evaluate(async () => {
+    const pc = (window as any).meetingRoom?.subscriber as RTCPeerConnection | undefined;
+    let framesDecoded = 0;
+    let bytesReceived = 0;
+    if (pc) {
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') {
+          framesDecoded += s.framesDecoded ?? 0;
+          bytesReceived += s.bytesReceived ?? 0;
+        }
+      });
+    }
+    return { framesDecoded, bytesReceived };
+  });
+}
+
+export async function decodesGrowing(page: Page, label: string): Promise<void> {
+  await expect
+    .poll(async () => (await inboundVideo(page)).framesDecoded, { message: `${label} decodes video`, timeout: 20_000 })
+    .toBeGreaterThan(0);
+  const before = (await inboundVideo(page)).framesDecoded;
+  await expect
+    .poll(async () => (await inboundVideo(page)).framesDecoded, { message: `${label} keeps decoding`, timeout: 10_000 })
+    .toBeGreaterThan(before + 10);
 }

@@ -1,48 +1,7 @@
-import { Browser, BrowserContext, expect, Page } from '@playwright/test';
-import { hydrated, signIn, test } from './helpers';
-
-// The "Video Production" gallery: teacher manages it, both students are members.
-const GALLERY = 2;
-const ROOM = `/rooms/${GALLERY}`;
+import { expect, Page } from '@playwright/test';
+import { decodesGrowing, hydrated, inboundVideo, person, ROOM, setUpRoom, signIn, test } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
-
-/** A signed-in person in their own browser context (own cookies, own fake devices). */
-async function person(browser: Browser, username: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('pageerror', (error) => {
-    throw new Error(`${username}'s page: ${error.message}`);
-  });
-  await signIn(page, username);
-  return { context, page };
-}
-
-/** Through the API the Meeting room tab uses (as its manager): the room on, in `mode`. */
-async function setUpRoom(page: Page, mode: 'interactive' | 'webinar'): Promise<void> {
-  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
-    data: { enabled: true, mode, room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
-  });
-  expect(saved.status()).toBe(200);
-}
-
-/** What the page's subscribing connection reports through the browser's own getStats(). */
-async function inboundVideo(page: Page): Promise<{ framesDecoded: number; bytesReceived: number }> {
-  return page.evaluate(async () => {
-    const pc = (window as any).meetingRoom?.subscriber as RTCPeerConnection | undefined;
-    let framesDecoded = 0;
-    let bytesReceived = 0;
-    if (pc) {
-      (await pc.getStats()).forEach((s: any) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') {
-          framesDecoded += s.framesDecoded ?? 0;
-          bytesReceived += s.bytesReceived ?? 0;
-        }
-      });
-    }
-    return { framesDecoded, bytesReceived };
-  });
-}
 
 /** Bytes this page sends as media (outbound-rtp of any of its connections). */
 async function outboundBytes(page: Page): Promise<number> {
@@ -59,15 +18,6 @@ async function outboundBytes(page: Page): Promise<number> {
   });
 }
 
-async function decodesGrowing(page: Page, label: string): Promise<void> {
-  await expect
-    .poll(async () => (await inboundVideo(page)).framesDecoded, { message: `${label} decodes video`, timeout: 20_000 })
-    .toBeGreaterThan(0);
-  const before = (await inboundVideo(page)).framesDecoded;
-  await expect
-    .poll(async () => (await inboundVideo(page)).framesDecoded, { message: `${label} keeps decoding`, timeout: 10_000 })
-    .toBeGreaterThan(before + 10);
-}
 
 test('a member waits, the teacher launches and speaks, the member watches and decodes', async ({ browser, page }) => {
   await signIn(page, 'teacher');

@@ -44,6 +44,7 @@ pub struct Client {
     /// Where we were when the connection dropped: rejoin there without Set devices.
     pub(super) resume: Cell<Option<(Seat, MediaState)>>,
     pub(super) retry: RefCell<Option<Closure<dyn FnMut()>>>,
+    reaction_key: Cell<u32>,
 }
 
 impl Client {
@@ -67,6 +68,7 @@ impl Client {
             attempts: Cell::new(0),
             resume: Cell::new(None),
             retry: RefCell::new(None),
+            reaction_key: Cell::new(0),
         });
         client.connect();
         client
@@ -141,6 +143,8 @@ impl Client {
                     }
                 });
                 if ui.me.get_untracked() == Some(participant) && before != Some(seat) {
+                    ui.invited.set(false);
+                    ui.requested.set(false);
                     self.rc().seat_changed(seat);
                 }
             }
@@ -171,6 +175,79 @@ impl Client {
                 if mine {
                     ui.chat_blocked.set(true);
                 }
+            }
+            ServerMessage::Standing { standing } => {
+                ui.info.update(|info| {
+                    if let Some(info) = info {
+                        info.rights = standing.rights;
+                        info.may_take_stage = standing.may_take_stage;
+                    }
+                });
+                ui.standing.set(Some(standing));
+            }
+            ServerMessage::ParticipantRights {
+                participant,
+                rights,
+            } => ui.participants.update(|list| {
+                if let Some(p) = list.iter_mut().find(|p| p.id == participant) {
+                    p.rights = rights;
+                }
+            }),
+            ServerMessage::StageRequests { requests } => ui.requests.set(requests),
+            ServerMessage::Invited => {
+                if ui.requested.get_untracked() {
+                    // They asked: an approval takes them up without a second question.
+                    self.send(&ClientMessage::SetSeat { seat: Seat::Stage });
+                } else {
+                    ui.invited.set(true);
+                }
+            }
+            ServerMessage::StageRequestDeclined => {
+                ui.requested.set(false);
+                ui.notice.set(Some(
+                    "A moderator declined your request to join the stage.".into(),
+                ));
+            }
+            ServerMessage::InvitationDeclined { participant } => {
+                let name = ui.name_of(participant);
+                ui.notice.set(Some(format!(
+                    "{name} declined the invitation to the stage."
+                )));
+            }
+            ServerMessage::Hands { hands } => ui.hands.set(hands),
+            ServerMessage::Reaction {
+                participant,
+                reaction,
+            } => self.show_reaction(participant, reaction),
+            ServerMessage::Moderated { action, message } => {
+                ui.notice.set(Some(message));
+                let media = ui.media.get_untracked();
+                let client = self.rc();
+                match action {
+                    room::Moderation::MuteMic if media.mic => {
+                        spawn_local(async move { client.toggle_mic().await })
+                    }
+                    room::Moderation::StopCamera if media.camera => {
+                        spawn_local(async move { client.toggle_camera().await })
+                    }
+                    _ => {}
+                }
+            }
+            ServerMessage::Questions { questions } => ui.questions.set(questions),
+            ServerMessage::Question { question } => {
+                ui.questions
+                    .update(|list| match list.iter_mut().find(|q| q.id == question.id) {
+                        Some(known) => *known = *question,
+                        None => list.push(*question),
+                    })
+            }
+            ServerMessage::Polls { polls } => ui.polls.set(polls),
+            ServerMessage::Poll { poll } => {
+                ui.polls
+                    .update(|list| match list.iter_mut().find(|p| p.id == poll.id) {
+                        Some(known) => *known = *poll,
+                        None => list.push(*poll),
+                    })
             }
             ServerMessage::Error { code, message } => {
                 if ui.phase.get_untracked() == Phase::Joining {
@@ -208,6 +285,20 @@ impl Client {
             Intent::ToggleScreen => spawn_local(async move { client.toggle_screen().await }),
             Intent::SetSeat(seat) => self.send(&ClientMessage::SetSeat { seat }),
             Intent::SendChat(channel, text) => self.send(&ClientMessage::Chat { channel, text }),
+            Intent::Send(message) => self.send(&message),
+            Intent::AcceptInvitation => self.send(&ClientMessage::SetSeat { seat: Seat::Stage }),
+            Intent::DeclineInvitation => {
+                self.ui.invited.set(false);
+                self.send(&ClientMessage::DeclineInvitation);
+            }
+            Intent::RequestStage(ask) => {
+                self.ui.requested.set(ask);
+                self.send(&if ask {
+                    ClientMessage::RequestStage
+                } else {
+                    ClientMessage::CancelStageRequest
+                });
+            }
             Intent::DeleteChat(message) => self.send(&ClientMessage::DeleteChat { message }),
             Intent::BlockInChat(user_id) => self.send(&ClientMessage::BlockInChat { user_id }),
             Intent::Pin(participant) => self.ui.pinned.set(participant),
@@ -217,6 +308,26 @@ impl Client {
                 self.end("You left the room.");
             }
             Intent::EndForAll => self.send(&ClientMessage::EndForAll),
+        }
+    }
+
+    /// Shows a reaction over the stage for a few seconds.
+    fn show_reaction(&self, participant: room::ParticipantId, reaction: room::Reaction) {
+        const SHOWN_MS: i32 = 4000;
+        let key = self.reaction_key.get().wrapping_add(1);
+        self.reaction_key.set(key);
+        let ui = self.ui;
+        ui.reactions
+            .update(|shown| shown.push((key, participant, reaction)));
+        let remove = Closure::once_into_js(move || {
+            ui.reactions
+                .update(|shown| shown.retain(|(k, _, _)| *k != key));
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                remove.unchecked_ref(),
+                SHOWN_MS,
+            );
         }
     }
 

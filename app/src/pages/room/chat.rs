@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use room::{ChatChannel, MAX_CHAT_CHARS};
 
-use super::state::{Intent, RoomUi};
+use super::polls::PollsPanel;
+use super::qna::QnaPanel;
+use super::state::{Intent, RoomUi, SidePanel};
 
 #[component]
 pub fn ChatPanel() -> impl IntoView {
@@ -20,19 +22,24 @@ pub fn ChatPanel() -> impl IntoView {
     };
     let tab = ui.chat_tab;
     let draft = RwSignal::new(String::new());
-    let readable = move || match tab.get() {
+    let channel = move || match tab.get() {
+        SidePanel::Chat(channel) => channel,
+        _ => ChatChannel::Group,
+    };
+    let readable = move || match channel() {
         ChatChannel::Group => group_chat(),
         ChatChannel::Backchannel => backchannel(),
     };
     let send = move || {
         let text = draft.get_untracked();
         if !text.trim().is_empty() {
-            ui.act(Intent::SendChat(tab.get_untracked(), text));
+            ui.act(Intent::SendChat(channel(), text));
             draft.set(String::new());
         }
     };
+    let selected = move |panel: SidePanel| (tab.get() == panel).to_string();
     let messages = move || {
-        let channel = tab.get();
+        let channel = channel();
         ui.chat.with(|chat| {
             chat.iter()
                 .filter(|m| m.channel == channel)
@@ -43,13 +50,20 @@ pub fn ChatPanel() -> impl IntoView {
     view! {
         <aside class="chat" aria-label="Chat">
             <div class="chat-tabs" role="tablist">
-                <button type="button" role="tab" aria-selected=move || (tab.get() == ChatChannel::Group).to_string()
-                    on:click=move |_| tab.set(ChatChannel::Group)>"Chat"</button>
+                <button type="button" role="tab" aria-selected=move || selected(SidePanel::Chat(ChatChannel::Group))
+                    on:click=move |_| tab.set(SidePanel::Chat(ChatChannel::Group))>"Chat"</button>
                 <Show when=backchannel>
-                    <button type="button" role="tab" aria-selected=move || (tab.get() == ChatChannel::Backchannel).to_string()
-                        on:click=move |_| tab.set(ChatChannel::Backchannel)>"Backchannel"</button>
+                    <button type="button" role="tab" aria-selected=move || selected(SidePanel::Chat(ChatChannel::Backchannel))
+                        on:click=move |_| tab.set(SidePanel::Chat(ChatChannel::Backchannel))>"Backchannel"</button>
                 </Show>
+                <button type="button" role="tab" aria-selected=move || selected(SidePanel::Qna)
+                    on:click=move |_| tab.set(SidePanel::Qna)>"Q&A"</button>
+                <button type="button" role="tab" aria-selected=move || selected(SidePanel::Polls)
+                    on:click=move |_| tab.set(SidePanel::Polls)>"Polls"</button>
             </div>
+            <Show when=move || tab.get() == SidePanel::Qna><QnaPanel/></Show>
+            <Show when=move || tab.get() == SidePanel::Polls><PollsPanel/></Show>
+            <Show when=move || matches!(tab.get(), SidePanel::Chat(_))>
             <Show when=readable fallback=|| view! { <p class="muted">"Group chat is off in this room."</p> }>
                 <ol class="chat-messages" aria-label="Messages" aria-live="polite">
                     <For each=messages key=|m| m.id let(message)>
@@ -65,6 +79,7 @@ pub fn ChatPanel() -> impl IntoView {
                         disabled=move || ui.chat_blocked.get()/>
                     <button type="submit" disabled=move || ui.chat_blocked.get()>"Send"</button>
                 </form>
+            </Show>
             </Show>
         </aside>
     }

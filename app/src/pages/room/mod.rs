@@ -1,5 +1,8 @@
 mod chat;
+mod collab;
 mod people;
+mod polls;
+mod qna;
 mod setup;
 mod stage;
 pub mod state;
@@ -62,7 +65,7 @@ fn RoomLoader() -> impl IntoView {
 /// the browser; the server renders the frame and "Connecting".
 #[component]
 fn RoomView(entry: RoomEntry, invite: Option<String>) -> impl IntoView {
-    let ui = RoomUi::new();
+    let ui = RoomUi::new(entry.container_id);
     provide_context(ui);
     #[cfg(feature = "hydrate")]
     {

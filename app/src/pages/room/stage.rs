@@ -6,6 +6,9 @@ use leptos::prelude::*;
 use room::{ParticipantId, Seat};
 
 use super::chat::ChatPanel;
+use super::collab::{
+    HandAndStageButtons, InvitationPrompt, ModeratorTools, ReactionBar, ReactionOverlay,
+};
 use super::people::Participants;
 use super::state::{stage_tiles, Intent, RoomUi};
 use crate::protocol::{Quality, Source, Tile};
@@ -84,6 +87,8 @@ pub fn Stage() -> impl IntoView {
                         <button type="button" class="link" on:click=move |_| ui.notice.set(None)>"Dismiss"</button>
                     </p>
                 })}
+                <InvitationPrompt/>
+                <ReactionOverlay/>
                 <ul class="stage-grid" aria-label="Stage">
                     <Show when=on_stage>
                         <LocalTile/>
@@ -258,10 +263,15 @@ fn Controls() -> impl IntoView {
             <Show when=on_stage>
                 <button type="button" on:click=move |_| ui.act(Intent::SetSeat(Seat::Viewer))>"Leave stage"</button>
             </Show>
+            <HandAndStageButtons/>
+            <ReactionBar/>
             <button type="button" class="danger-outline" on:click=move |_| ui.act(Intent::Leave)>"Leave"</button>
             <Show when=moderator>
                 <button type="button" class="danger" on:click=move |_| ui.act(Intent::EndForAll)>"End session for all"</button>
             </Show>
         </div>
+        <Show when=moderator>
+            <ModeratorTools container_id=ui.container_id/>
+        </Show>
     }
 }

@@ -2,9 +2,12 @@
 //! (`crate::media`) writes it; components read it and send [`Intent`]s back.
 
 use leptos::prelude::*;
-use room::{ChatChannel, ChatMessage, MediaState, Participant, ParticipantId, Seat};
+use room::{
+    ChatChannel, ChatMessage, MediaState, Participant, ParticipantId, PollView, Question, Reaction,
+    Seat,
+};
 
-use crate::protocol::{RoomInfo, SlotAssignment, Source};
+use crate::protocol::{ClientMessage, RoomInfo, SlotAssignment, Source, Standing};
 
 // The browser's media client moves through the phases; the server only renders the first.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -43,6 +46,14 @@ pub struct Devices {
     pub have_microphone: bool,
 }
 
+/// The tabs beside the stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SidePanel {
+    Chat(ChatChannel),
+    Qna,
+    Polls,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Intent {
     Join(Seat),
@@ -55,6 +66,13 @@ pub enum Intent {
     /// Move between the audience and the stage inside the room.
     SetSeat(Seat),
     SendChat(ChatChannel, String),
+    /// A room message that needs nothing from the browser but sending (hands, Q&A, polls,
+    /// moderation).
+    Send(ClientMessage),
+    /// Accept a moderator's invitation: take the stage.
+    AcceptInvitation,
+    DeclineInvitation,
+    RequestStage(bool),
     DeleteChat(i64),
     BlockInChat(i64),
     Pin(Option<ParticipantId>),
@@ -67,6 +85,7 @@ pub enum Intent {
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Copy)]
 pub struct RoomUi {
+    pub container_id: i64,
     pub phase: RwSignal<Phase>,
     pub info: RwSignal<Option<RoomInfo>>,
     pub me: RwSignal<Option<ParticipantId>>,
@@ -87,16 +106,30 @@ pub struct RoomUi {
     pub preview_changed: RwSignal<u32>,
     /// Messages of both chats, oldest first.
     pub chat: RwSignal<Vec<ChatMessage>>,
-    pub chat_tab: RwSignal<ChatChannel>,
+    pub chat_tab: RwSignal<SidePanel>,
     /// A moderator blocked this user from writing in chat.
     pub chat_blocked: RwSignal<bool>,
+    pub standing: RwSignal<Option<Standing>>,
+    /// Raised hands in order (all for room moderators, one's own for others).
+    pub hands: RwSignal<Vec<ParticipantId>>,
+    /// Pending stage requests (room moderators).
+    pub requests: RwSignal<Vec<ParticipantId>>,
+    /// A moderator invited this participant to the stage.
+    pub invited: RwSignal<bool>,
+    /// This participant asked to join the stage and waits for an answer.
+    pub requested: RwSignal<bool>,
+    /// Reactions on screen now: (key, who, what); each disappears after a few seconds.
+    pub reactions: RwSignal<Vec<(u32, ParticipantId, Reaction)>>,
+    pub questions: RwSignal<Vec<Question>>,
+    pub polls: RwSignal<Vec<PollView>>,
     #[cfg(feature = "hydrate")]
     pub client: StoredValue<Option<send_wrapper::SendWrapper<std::rc::Rc<crate::media::Client>>>>,
 }
 
 impl RoomUi {
-    pub fn new() -> Self {
+    pub fn new(container_id: i64) -> Self {
         Self {
+            container_id,
             phase: RwSignal::new(Phase::Connecting),
             info: RwSignal::new(None),
             me: RwSignal::new(None),
@@ -112,8 +145,16 @@ impl RoomUi {
             tracks_changed: RwSignal::new(0),
             preview_changed: RwSignal::new(0),
             chat: RwSignal::new(Vec::new()),
-            chat_tab: RwSignal::new(ChatChannel::Group),
+            chat_tab: RwSignal::new(SidePanel::Chat(ChatChannel::Group)),
             chat_blocked: RwSignal::new(false),
+            standing: RwSignal::new(None),
+            hands: RwSignal::new(Vec::new()),
+            requests: RwSignal::new(Vec::new()),
+            invited: RwSignal::new(false),
+            requested: RwSignal::new(false),
+            reactions: RwSignal::new(Vec::new()),
+            questions: RwSignal::new(Vec::new()),
+            polls: RwSignal::new(Vec::new()),
             #[cfg(feature = "hydrate")]
             client: StoredValue::new(None),
         }
@@ -138,6 +179,20 @@ impl RoomUi {
             .map(|p| p.user_id)
     }
 
+    pub fn rights(&self) -> domain::RoomRights {
+        self.info
+            .with(|i| i.as_ref().map(|i| i.rights).unwrap_or_default())
+    }
+
+    pub fn name_of(&self, id: ParticipantId) -> String {
+        self.participants.with(|people| {
+            people
+                .iter()
+                .find(|p| p.id == id)
+                .map_or_else(|| "Someone".to_owned(), |p| p.name.clone())
+        })
+    }
+
     pub fn my_seat(&self) -> Option<Seat> {
         let me = self.me.get()?;
         self.participants
@@ -145,12 +200,6 @@ impl RoomUi {
             .iter()
             .find(|p| p.id == me)
             .map(|p| p.seat)
-    }
-}
-
-impl Default for RoomUi {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
