@@ -516,3 +516,54 @@ async fn invitation_links_admit_as_speaker_and_forgeries_are_refused() {
     config.invite = Some(forged);
     assert!(Bot::join(config).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_site_default_turns_qna_off_in_a_live_room() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let (status, body) = server
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/containers/{}/room", common::ROOM),
+            &teacher_cookie,
+            Some(serde_json::json!({
+                "enabled": true, "mode": "interactive", "room_moderators": [],
+                "chat_moderators": [], "qna": "site_default", "group_chat": true
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
+        .await
+        .unwrap();
+    let (_, student) = join(&server, "student", Seat::Viewer).await;
+    wait_for(
+        &student,
+        |m| matches!(m, ServerMessage::Standing { standing } if standing.qna),
+    )
+    .await;
+
+    let admin = sign_in(&server.base_url, "admin", "demo").await.unwrap();
+    let (status, body) = server
+        .call(
+            reqwest::Method::PUT,
+            "/api/site-settings",
+            &admin,
+            Some(serde_json::json!({"chat_collaboration": true, "qna_default": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(
+        &student,
+        |m| matches!(m, ServerMessage::Standing { standing } if !standing.qna),
+    )
+    .await;
+    student.send(ClientMessage::Ask {
+        text: "anyone?".into(),
+    });
+    assert_eq!(refusals(&student, 1).await, ["qna_off"]);
+    assert!(!teacher
+        .received()
+        .iter()
+        .any(|m| matches!(m, ServerMessage::Question { .. })));
+}

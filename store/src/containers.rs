@@ -316,6 +316,12 @@ impl Store {
         })
     }
 
+    /// Whether Q&A is on in a room now, the site default resolved.
+    pub async fn room_qna_enabled(&self, container_id: i64) -> Result<bool> {
+        let room = self.stored_room(container_id).await?;
+        Ok(room.qna.resolve(self.site_settings().await?.qna_default))
+    }
+
     async fn stored_room(&self, container_id: i64) -> Result<StoredRoom> {
         let row: Option<(bool, String, String, bool)> = with_pool!(&self.db, pool =>
             sqlx::query_as("SELECT enabled, mode, qna, group_chat FROM room_settings WHERE container_id = $1")

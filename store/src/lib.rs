@@ -47,6 +47,8 @@ pub enum Change {
     },
     /// A user joined or left a group: their rights in live rooms may have changed.
     Membership { user_id: i64 },
+    /// The site's defaults changed (Q&A "according to site default" among them).
+    SiteSettings,
 }
 
 impl Store {

@@ -49,6 +49,7 @@ impl Store {
             ?settings,
             "site settings saved"
         );
+        let _ = self.changes.send(crate::Change::SiteSettings);
         self.site_settings().await
     }
 }

@@ -16,7 +16,7 @@ use super::devices::{self, LevelMeter};
 use super::peer;
 use super::publisher::Publisher;
 use super::signal::Signal;
-use crate::pages::room::state::{Intent, Phase, RoomUi};
+use crate::pages::room::state::{Intent, Phase, RoomUi, SidePanel};
 use crate::protocol::{ClientMessage, ServerMessage, Tile};
 
 type TrackHandler = Closure<dyn FnMut(RtcTrackEvent)>;
@@ -183,6 +183,16 @@ impl Client {
                         info.may_take_stage = standing.may_take_stage;
                     }
                 });
+                if !standing.rights.backchannel() {
+                    // Lost with the rights: what was said among moderators leaves this page.
+                    ui.chat.update(|chat| {
+                        chat.retain(|m| m.channel != room::ChatChannel::Backchannel)
+                    });
+                    let backchannel = SidePanel::Chat(room::ChatChannel::Backchannel);
+                    if ui.chat_tab.get_untracked() == backchannel {
+                        ui.chat_tab.set(SidePanel::Chat(room::ChatChannel::Group));
+                    }
+                }
                 ui.standing.set(Some(standing));
             }
             ServerMessage::ParticipantRights {

@@ -47,6 +47,15 @@ struct LiveRoom {
 }
 
 impl LiveRoom {
+    fn set_qna(&mut self, qna: bool) {
+        if self.qna != qna {
+            self.qna = qna;
+            for id in self.rules.participants().map(|p| p.id).collect::<Vec<_>>() {
+                self.send_standing(id);
+            }
+        }
+    }
+
     /// The rights of `id`, who must have joined (not only connected).
     fn joined_actor(&self, id: ParticipantId) -> Result<Actor, RoomError> {
         self.rules.participant(id).ok_or(RoomError::NotInRoom)?;
@@ -120,6 +129,7 @@ impl Hub {
                         hub.refresh_rights(&store, |room, _| room == container_id)
                             .await;
                     }
+                    Ok(store::Change::SiteSettings) => hub.follow_site_settings(&store).await,
                     Ok(store::Change::Membership { user_id }) => {
                         hub.refresh_rights(&store, |_, actor| actor.user_id == user_id)
                             .await;
@@ -253,10 +263,29 @@ impl Hub {
         if let Some(live) = rooms.get_mut(&container_id) {
             live.configured = mode;
             live.chat.group_chat = group_chat;
-            if live.qna != qna {
-                live.qna = qna;
-                for id in live.rules.participants().map(|p| p.id).collect::<Vec<_>>() {
-                    live.send_standing(id);
+            live.set_qna(qna);
+        }
+    }
+
+    /// A new site default for Q&A reaches rooms that follow it.
+    async fn follow_site_settings(&self, store: &store::Store) {
+        let live: Vec<i64> = self
+            .rooms
+            .lock()
+            .expect("room lock")
+            .keys()
+            .copied()
+            .collect();
+        for container_id in live {
+            match store.room_qna_enabled(container_id).await {
+                Ok(qna) => {
+                    if let Some(live) = self.rooms.lock().expect("room lock").get_mut(&container_id)
+                    {
+                        live.set_qna(qna);
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, container_id, "re-reading Q&A setting failed")
                 }
             }
         }
