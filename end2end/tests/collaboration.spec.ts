@@ -63,6 +63,11 @@ test('a viewer raises a hand, the moderator invites them and their camera reache
   await expect(student.page.getByRole('alert')).toContainText('A moderator removed you from this session.');
   // A new session admits them again.
   await page.getByRole('button', { name: 'End session for all' }).click();
+  await expect(page.getByRole('alert')).toContainText('A moderator ended the session for everyone.');
+  await page.goto(ROOM);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Set devices' })).toBeVisible();
+  await enterAsViewer(student.page);
   await student.context.close();
 });
 

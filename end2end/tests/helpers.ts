@@ -48,10 +48,14 @@ export async function person(browser: Browser, username: string): Promise<{ cont
 
 /** Through the API the Meeting room tab uses (as its manager): the room on, in `mode`. */
 export async function setUpRoom(page: Page, mode: 'interactive' | 'webinar'): Promise<void> {
-  const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
-    data: { enabled: true, mode, room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
-  });
-  expect(saved.status()).toBe(200);
+  // Off and on again: whatever session an earlier test left open ends, so each test starts
+  // with a closed room.
+  for (const enabled of [false, true]) {
+    const saved = await page.request.put(`/api/containers/${GALLERY}/room`, {
+      data: { enabled, mode, room_moderators: [], chat_moderators: [], qna: 'site_default', group_chat: true },
+    });
+    expect(saved.status()).toBe(200);
+  }
 }
 
 /** What the page's subscribing connection reports through the browser's own getStats(). */
