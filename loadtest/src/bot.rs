@@ -82,7 +82,7 @@ pub struct Bot {
     pub stats: Arc<BotStats>,
     pub joined_at: Instant,
     outgoing: mpsc::UnboundedSender<ClientMessage>,
-    received: Arc<Mutex<Vec<ServerMessage>>>,
+    received: Arc<Mutex<Vec<(Instant, ServerMessage)>>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -222,7 +222,7 @@ impl Bot {
             .lock()
             .expect("received lock")
             .iter()
-            .filter_map(|m| match m {
+            .filter_map(|(_, m)| match m {
                 ServerMessage::Error { code, message } => Some((code.clone(), message.clone())),
                 _ => None,
             })
@@ -231,6 +231,11 @@ impl Bot {
 
     /// The room's messages so far (all but media signalling), in order.
     pub fn received(&self) -> Vec<ServerMessage> {
+        self.timeline().into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// The room's messages with when each arrived (for latency figures).
+    pub fn timeline(&self) -> Vec<(Instant, ServerMessage)> {
         self.received.lock().expect("received lock").clone()
     }
 
@@ -258,7 +263,7 @@ impl Bot {
             .lock()
             .expect("received lock")
             .iter()
-            .find_map(|m| match m {
+            .find_map(|(_, m)| match m {
                 ServerMessage::Closed { message, .. } => Some(message.clone()),
                 _ => None,
             })
@@ -304,7 +309,7 @@ struct Driver {
     config: BotConfig,
     me: ParticipantId,
     stats: Arc<BotStats>,
-    received: Arc<Mutex<Vec<ServerMessage>>>,
+    received: Arc<Mutex<Vec<(Instant, ServerMessage)>>>,
     outgoing: mpsc::UnboundedSender<ClientMessage>,
     stage: Vec<ParticipantId>,
     subscriber: Option<Arc<dyn PeerConnection>>,
@@ -401,7 +406,10 @@ impl Driver {
                 | ServerMessage::PublishAnswer { .. }
         );
         if keep {
-            self.received.lock().expect("received lock").push(message);
+            self.received
+                .lock()
+                .expect("received lock")
+                .push((Instant::now(), message));
         }
         Ok(())
     }
