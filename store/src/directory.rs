@@ -120,17 +120,8 @@ impl Store {
         group_id: i64,
         user_id: i64,
     ) -> Result<()> {
-        self.check_group_change(viewer, group_id, user_id).await?;
-        with_pool!(&self.db, pool => sqlx::query(
-            "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(group_id)
-        .bind(user_id)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        let _ = self.changes.send(crate::Change::Membership { user_id });
-        Ok(())
+        self.change_membership(viewer, group_id, user_id, true)
+            .await
     }
 
     /// Site admins take a user out of a group; rights it gave end in live rooms at once.
@@ -140,15 +131,29 @@ impl Store {
         group_id: i64,
         user_id: i64,
     ) -> Result<()> {
+        self.change_membership(viewer, group_id, user_id, false)
+            .await
+    }
+
+    async fn change_membership(
+        &self,
+        viewer: &Viewer,
+        group_id: i64,
+        user_id: i64,
+        member: bool,
+    ) -> Result<()> {
         self.check_group_change(viewer, group_id, user_id).await?;
-        with_pool!(&self.db, pool => sqlx::query(
-            "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
-        )
-        .bind(group_id)
-        .bind(user_id)
-        .execute(pool)
-        .await?
-        .rows_affected());
+        let sql = if member {
+            "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2"
+        };
+        with_pool!(&self.db, pool => sqlx::query(sql)
+            .bind(group_id)
+            .bind(user_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         let _ = self.changes.send(crate::Change::Membership { user_id });
         Ok(())
     }

@@ -77,7 +77,7 @@ pub struct Connected {
     pub stage_access: StageAccess,
 }
 
-/// What a live room decides a connection from the store.
+/// The saved settings a room's first connection brings from the store.
 pub struct RoomSetup {
     pub mode: RoomMode,
     pub group_chat: bool,
@@ -198,13 +198,14 @@ impl Hub {
         }
     }
 
-    /// Runs one command of connection `id` through the rules and fans out what happened.
+    /// Runs one command of connection `id` through the rules and fans out what happened;
+    /// `Ok(false)` when it changed nothing (e.g. muting someone already muted).
     pub fn command(
         &self,
         container_id: i64,
         id: ParticipantId,
         command: Command,
-    ) -> Result<(), RoomError> {
+    ) -> Result<bool, RoomError> {
         let mut rooms = self.rooms.lock().expect("room lock");
         let live = rooms.get_mut(&container_id).ok_or(RoomError::NotInRoom)?;
         let actor = live.connections.get(&id).ok_or(RoomError::NotInRoom)?.actor;
@@ -297,7 +298,7 @@ impl Hub {
         live: &mut LiveRoom,
         actor: &Actor,
         command: Command,
-    ) -> Result<(), RoomError> {
+    ) -> Result<bool, RoomError> {
         if command == Command::Launch
             && !live.rules.is_open()
             && live.rules.config().mode != live.configured
@@ -313,10 +314,11 @@ impl Hub {
             _ => Vec::new(),
         };
         let events = live.rules.handle(command, actor, unix_now())?;
+        let changed = !events.is_empty();
         for event in events {
             self.fan_out(container_id, live, &before, event);
         }
-        Ok(())
+        Ok(changed)
     }
 
     /// A participant's seat or media changed: the SFU forwards accordingly, everyone sees it.

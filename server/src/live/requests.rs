@@ -19,7 +19,7 @@ impl Session {
     ) -> Result<(), ServerMessage> {
         let hub = &self.state.hub;
         let room = self.container_id;
-        let rules = |command| hub.command(room, id, command).map_err(refusal);
+        let rules = |command| hub.command(room, id, command).map(|_| ()).map_err(refusal);
         match message {
             ClientMessage::SetStageAccess { access } => rules(Command::SetStageAccess { access }),
             ClientMessage::RequestStage => rules(Command::RequestStage { participant: id }),
@@ -52,11 +52,18 @@ impl Session {
                 action,
             } => {
                 let target = hub.user_of(room, participant);
-                rules(Command::Moderate {
-                    participant,
-                    action,
-                })?;
-                if let (Some(target), Ok((actor, _))) = (target, hub.joined_with_qna(room, id)) {
+                let changed = hub
+                    .command(
+                        room,
+                        id,
+                        Command::Moderate {
+                            participant,
+                            action,
+                        },
+                    )
+                    .map_err(refusal)?;
+                let moderator = hub.joined_with_qna(room, id);
+                if let (true, Some(target), Ok((actor, _))) = (changed, target, moderator) {
                     self.state
                         .store
                         .log_moderation(room, actor.user_id, target, action.as_str())

@@ -61,8 +61,17 @@ impl Hub {
                     };
                     if actor != target.actor {
                         self.set_actor(target.container_id, target.id, actor);
-                        replay_history(store, self, target.container_id, target.id, &target.outbox)
+                        // Waiting connections get the history when they join.
+                        if self.is_joined(target.container_id, target.id) {
+                            replay_history(
+                                store,
+                                self,
+                                target.container_id,
+                                target.id,
+                                &target.outbox,
+                            )
                             .await;
+                        }
                     }
                 }
                 Err(error) if !error.is_internal() => {

@@ -224,6 +224,7 @@ impl Session {
         };
         let rules = |command| {
             hub.command(room, id, command)
+                .map(|_| ())
                 .map_err(|e| ServerMessage::from(&e))
         };
         match message {
