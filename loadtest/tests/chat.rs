@@ -151,10 +151,7 @@ async fn members_chat_moderators_moderate_and_the_backchannel_stays_among_modera
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_and_empty_messages_change_nothing() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
+    let (_, teacher) = server.host().await;
     teacher.send(ClientMessage::Chat {
         channel: ChatChannel::Group,
         text: "x".repeat(1001),
@@ -183,10 +180,7 @@ async fn oversize_and_empty_messages_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_survives_a_server_restart() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
+    let (teacher_cookie, teacher) = server.host().await;
     teacher.send(ClientMessage::Chat {
         channel: ChatChannel::Group,
         text: "before the restart".into(),

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use app::protocol::{ClientMessage, ServerMessage};
-use common::{start_server, LiveServer, PATIENCE};
+use common::{start_server, PATIENCE};
 use loadtest::{sign_in, Bot};
 use room::{ChatChannel, Moderation, PollDraft, Reaction, Seat, REACTION_BURST};
 
@@ -56,21 +56,12 @@ fn poll_draft() -> PollDraft {
     }
 }
 
-async fn join(server: &LiveServer, user: &str, seat: Seat) -> (String, Bot) {
-    let cookie = sign_in(&server.base_url, user, "demo").await.unwrap();
-    let bot = Bot::join(server.bot(&cookie, seat, false)).await.unwrap();
-    (cookie, bot)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn students_cannot_run_polls_answer_questions_or_moderate_and_chat_moderators_can() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
-    let (_, student) = join(&server, "student", Seat::Viewer).await;
-    let (_, student2) = join(&server, "student2", Seat::Viewer).await;
+    let (_, teacher) = server.host().await;
+    let (_, student) = server.join_as("student", Seat::Viewer).await;
+    let (_, student2) = server.join_as("student2", Seat::Viewer).await;
 
     // A private question: the asker and the chat moderators see it, the other student not.
     student.send(ClientMessage::Ask {
@@ -157,11 +148,8 @@ async fn students_cannot_run_polls_answer_questions_or_moderate_and_chat_moderat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polls_qna_and_votes_survive_a_restart() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
-    let (student_cookie, student) = join(&server, "student", Seat::Viewer).await;
+    let (teacher_cookie, teacher) = server.host().await;
+    let (student_cookie, student) = server.join_as("student", Seat::Viewer).await;
 
     teacher.send(ClientMessage::LaunchPoll { poll: poll_draft() });
     let ServerMessage::Poll { poll } =
@@ -275,15 +263,12 @@ async fn polls_qna_and_votes_survive_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hands_invitations_reactions_and_removal() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
+    let (_, teacher) = server.host().await;
     teacher.send(ClientMessage::SetStageAccess {
         access: room::StageAccess::Invitation,
     });
-    let (student_cookie, student) = join(&server, "student", Seat::Viewer).await;
-    let (_, student2) = join(&server, "student2", Seat::Viewer).await;
+    let (student_cookie, student) = server.join_as("student", Seat::Viewer).await;
+    let (_, student2) = server.join_as("student2", Seat::Viewer).await;
     let invitation_only = |m: &ServerMessage| matches!(m, ServerMessage::Standing { standing } if !standing.may_take_stage && !standing.may_request_stage);
     wait_for(&student, invitation_only).await;
 
@@ -382,15 +367,12 @@ async fn hands_invitations_reactions_and_removal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_and_group_changes_apply_while_connected() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
+    let (teacher_cookie, teacher) = server.host().await;
     teacher.send(ClientMessage::Chat {
         channel: ChatChannel::Backchannel,
         text: "moderators only".into(),
     });
-    let (_, student) = join(&server, "student", Seat::Viewer).await;
+    let (_, student) = server.join_as("student", Seat::Viewer).await;
     let student_id = server.id_of(&teacher_cookie, "users", "student").await;
     student.send(ClientMessage::LaunchPoll { poll: poll_draft() });
     assert_eq!(refusals(&student, 1).await, ["not_allowed"]);
@@ -457,10 +439,7 @@ async fn role_and_group_changes_apply_while_connected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitation_links_admit_as_speaker_and_forgeries_are_refused() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let _teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
+    let (teacher_cookie, _teacher) = server.host().await;
     let student = sign_in(&server.base_url, "student", "demo").await.unwrap();
     let path = format!("/api/containers/{}/room/invitations", common::ROOM);
     let (status, _) = server
@@ -536,7 +515,7 @@ async fn a_new_site_default_turns_qna_off_in_a_live_room() {
     let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
         .await
         .unwrap();
-    let (_, student) = join(&server, "student", Seat::Viewer).await;
+    let (_, student) = server.join_as("student", Seat::Viewer).await;
     wait_for(
         &student,
         |m| matches!(m, ServerMessage::Standing { standing } if standing.qna),

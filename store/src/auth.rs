@@ -134,12 +134,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         );
-        let Some((id, username, name, site_admin)) = row else {
-            return Ok(None);
-        };
-        self.viewer_from(id, username, name, site_admin)
-            .await
-            .map(Some)
+        self.viewer_from(row).await
     }
 
     /// A user as they are now (groups included), for re-resolving a live participant's rights.
@@ -150,23 +145,19 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         );
+        self.viewer_from(row).await
+    }
+
+    /// A user row (id, username, display name, site admin) with the user's current groups.
+    async fn viewer_from(
+        &self,
+        row: Option<(i64, String, String, bool)>,
+    ) -> Result<Option<Viewer>> {
         let Some((id, username, name, site_admin)) = row else {
             return Ok(None);
         };
-        self.viewer_from(id, username, name, site_admin)
-            .await
-            .map(Some)
-    }
-
-    async fn viewer_from(
-        &self,
-        id: i64,
-        username: String,
-        name: String,
-        site_admin: bool,
-    ) -> Result<Viewer> {
         let groups = self.groups_of(id).await?;
-        Ok(Viewer {
+        Ok(Some(Viewer {
             me: Me {
                 id,
                 username,
@@ -178,7 +169,7 @@ impl Store {
                 groups,
                 site_admin,
             },
-        })
+        }))
     }
 
     pub(crate) async fn groups_of(&self, user_id: i64) -> Result<Vec<i64>> {

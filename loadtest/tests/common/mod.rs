@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use loadtest::{sign_in, BotConfig};
+use loadtest::{sign_in, Bot, BotConfig};
 use room::Seat;
 use server::{router, AppState, Config};
 
@@ -113,6 +113,26 @@ impl LiveServer {
             )
             .await;
         found[0]["id"].as_i64().expect("found by name")
+    }
+
+    /// Enables the room and puts its manager (the teacher) on stage, without media.
+    pub async fn host(&self) -> (String, Bot) {
+        let cookie = self.enable_room().await;
+        let bot = Bot::join(self.bot(&cookie, Seat::Stage, false))
+            .await
+            .expect("the teacher joins");
+        (cookie, bot)
+    }
+
+    /// Signs `user` in and joins them without media.
+    pub async fn join_as(&self, user: &str, seat: Seat) -> (String, Bot) {
+        let cookie = sign_in(&self.base_url, user, "demo")
+            .await
+            .expect("signs in");
+        let bot = Bot::join(self.bot(&cookie, seat, false))
+            .await
+            .expect("joins");
+        (cookie, bot)
     }
 
     pub fn bot(&self, cookie: &str, seat: Seat, media: bool) -> BotConfig {
