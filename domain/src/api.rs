@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::access::{PrincipalKind, PrincipalRef, RoomRights};
-use crate::{ChannelPrivacy, ContainerKind, ContainerRole, Lms, MediaStatus, QnaSetting, RoomMode};
+use crate::{
+    ChannelPrivacy, ContainerKind, ContainerRole, Lms, MediaStatus, QnaSetting, RoomMode,
+    StageAccess,
+};
 
 /// Upper bounds on what a request may carry, so a hostile body cannot grow the database.
 pub const MAX_MODERATORS_PER_LIST: usize = 500;
@@ -71,6 +74,9 @@ pub struct RoomSettings {
     pub chat_moderators: Vec<Principal>,
     pub qna: QnaSetting,
     pub group_chat: bool,
+    /// How the audience gets onto the stage; absent: the mode's default. Reads always say.
+    #[serde(default)]
+    pub stage_access: Option<StageAccess>,
 }
 
 impl Default for RoomSettings {
@@ -82,6 +88,7 @@ impl Default for RoomSettings {
             chat_moderators: Vec::new(),
             qna: QnaSetting::SiteDefault,
             group_chat: true,
+            stage_access: None,
         }
     }
 }
@@ -145,6 +152,7 @@ pub struct RoomEntry {
     pub rights: RoomRights,
     /// Speaks without asking (a speaker's invitation link, or a room moderator).
     pub presenter: bool,
+    pub stage_access: StageAccess,
     pub qna_enabled: bool,
     pub group_chat: bool,
     pub back_path: String,

@@ -10,4 +10,4 @@ pub mod room;
 
 pub use access::{Access, Identity, PrincipalRef, RoomRights};
 pub use container::{ChannelPrivacy, ContainerKind, ContainerRole, Lms, MediaStatus};
-pub use room::{QnaSetting, RoomLimits, RoomMode};
+pub use room::{QnaSetting, RoomLimits, RoomMode, StageAccess};

@@ -181,3 +181,49 @@ mod tests {
         }
     }
 }
+
+/// How audience members get onto the stage (room moderators and presenters always may).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageAccess {
+    /// Anyone steps on stage (Interactive only: a Webinar audience always asks).
+    #[default]
+    Direct,
+    /// A viewer asks; a room moderator approves or declines.
+    Request,
+    /// Only whom a room moderator invites.
+    Invitation,
+}
+
+impl StageAccess {
+    pub const ALL: [StageAccess; 3] = [Self::Direct, Self::Request, Self::Invitation];
+
+    /// What a room starts with until someone picks: Interactive rooms are open, Webinars
+    /// take requests.
+    pub fn default_for(mode: RoomMode) -> Self {
+        match mode {
+            RoomMode::Interactive => Self::Direct,
+            RoomMode::Webinar => Self::Request,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Request => "request",
+            Self::Invitation => "invitation",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|access| access.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Direct => "Anyone may join",
+            Self::Request => "On request",
+            Self::Invitation => "By invitation only",
+        }
+    }
+}

@@ -32,6 +32,7 @@ test('a manager enables a Webinar room with the TA group as room moderators', as
 
   await page.getByLabel('Enable Q&A').selectOption('on');
   await page.getByRole('switch', { name: 'Group chat' }).uncheck();
+  await page.getByRole('group', { name: 'Stage access' }).getByRole('radio', { name: 'By invitation only' }).check();
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText('Meeting room settings saved.');
 
@@ -43,6 +44,7 @@ test('a manager enables a Webinar room with the TA group as room moderators', as
   await expect(page.getByRole('list', { name: 'Room moderators' })).toContainText('Teaching assistants');
   await expect(page.getByLabel('Enable Q&A')).toHaveValue('on');
   await expect(page.getByRole('switch', { name: 'Group chat' })).not.toBeChecked();
+  await expect(page.getByRole('radio', { name: 'By invitation only' })).toBeChecked();
 });
 
 test('a student sees Enter Room and no Configure, and enters as a participant', async ({ page }) => {

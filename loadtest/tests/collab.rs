@@ -546,3 +546,63 @@ async fn a_new_site_default_turns_qna_off_in_a_live_room() {
         .iter()
         .any(|m| matches!(m, ServerMessage::Question { .. })));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stage_access_from_the_tab_applies_live_and_a_live_choice_is_kept() {
+    let server = start_server().await;
+    let (teacher_cookie, teacher) = server.host().await;
+    let (_, student) = server.join_as("student", Seat::Viewer).await;
+    wait_for(
+        &student,
+        |m| matches!(m, ServerMessage::Standing { standing } if standing.may_take_stage),
+    )
+    .await;
+
+    // Saved on the Meeting room tab: "On request" reaches the room at once.
+    let (status, body) = server
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/containers/{}/room", common::ROOM),
+            &teacher_cookie,
+            Some(serde_json::json!({
+                "enabled": true, "mode": "interactive", "room_moderators": [],
+                "chat_moderators": [], "qna": "on", "group_chat": true, "stage_access": "request"
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(&student, |m| {
+        matches!(m, ServerMessage::Standing { standing } if !standing.may_take_stage && standing.may_request_stage)
+    })
+    .await;
+    student.send(ClientMessage::RequestStage);
+    let asked = |m: &ServerMessage| matches!(m, ServerMessage::StageRequests { requests } if requests == &[student.me]);
+    wait_for(&teacher, asked).await;
+
+    // Switched in the room: saved with the room, so the next session starts with it.
+    teacher.send(ClientMessage::SetStageAccess {
+        access: room::StageAccess::Invitation,
+    });
+    let invitation_only = |m: &ServerMessage| matches!(m, ServerMessage::Standing { standing } if standing.stage_access == room::StageAccess::Invitation);
+    wait_for(&student, invitation_only).await;
+    teacher.send(ClientMessage::EndForAll);
+    wait_for(&student, |m| matches!(m, ServerMessage::Closed { .. })).await;
+    drop((teacher, student));
+    let (status, settings) = server
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/containers/{}/room", common::ROOM),
+            &teacher_cookie,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, settings["stage_access"].as_str()),
+        (200, Some("invitation"))
+    );
+    let _teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
+        .await
+        .unwrap();
+    let (_, student) = server.join_as("student", Seat::Viewer).await;
+    wait_for(&student, invitation_only).await;
+}

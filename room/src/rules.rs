@@ -23,11 +23,10 @@ pub fn may_request_stage(mode: RoomMode, access: StageAccess, actor: &Actor) -> 
 /// One room's live state. Closed until a room moderator launches it; closing removes everyone.
 #[derive(Clone, Debug)]
 pub struct Room {
-    config: RoomConfig,
+    pub(crate) config: RoomConfig,
     launched_at: Option<UnixTime>,
     pub(crate) participants: BTreeMap<ParticipantId, Participant>,
     on_stage: u32,
-    pub(crate) stage_access: StageAccess,
     /// Viewers asking to join the stage, oldest first.
     pub(crate) requests: Vec<ParticipantId>,
     /// Viewers a moderator invited (or whose request was approved): they may take the stage once.
@@ -47,7 +46,6 @@ impl Room {
             launched_at: None,
             participants: BTreeMap::new(),
             on_stage: 0,
-            stage_access: StageAccess::default_for(config.mode),
             requests: Vec::new(),
             invited: BTreeSet::new(),
             hands: Vec::new(),
@@ -57,7 +55,7 @@ impl Room {
     }
 
     pub fn stage_access(&self) -> StageAccess {
-        self.stage_access
+        self.config.stage_access
     }
 
     pub fn stage_requests(&self) -> &[ParticipantId] {
@@ -221,7 +219,7 @@ impl Room {
             }),
             Seat::Viewer => Ok(()),
             Seat::Stage => {
-                if !may_take_stage(self.config.mode, self.stage_access, actor)
+                if !may_take_stage(self.config.mode, self.config.stage_access, actor)
                     && !self.invited.contains(&id)
                 {
                     return Err(RoomError::NotAllowed {

@@ -19,10 +19,11 @@ impl Room {
         match command {
             Command::SetStageAccess { access } => {
                 moderator(actor)?;
-                if self.stage_access == access {
+                if self.config.stage_access == access {
                     return Ok(Vec::new());
                 }
-                self.stage_access = access;
+                // Kept for the next session too (the server saves it with the room).
+                self.config.stage_access = access;
                 Ok(vec![Event::StageAccessChanged { access }])
             }
             Command::RequestStage { participant } => self.request_stage(actor, participant),
@@ -98,11 +99,11 @@ impl Room {
         if seat == Seat::Stage
             || self.requests.contains(&participant)
             || self.invited.contains(&participant)
-            || crate::may_take_stage(mode, self.stage_access, actor)
+            || crate::may_take_stage(mode, self.config.stage_access, actor)
         {
             return Ok(Vec::new());
         }
-        if !crate::may_request_stage(mode, self.stage_access, actor) {
+        if !crate::may_request_stage(mode, self.config.stage_access, actor) {
             return Err(RoomError::NotAllowed {
                 action: Action::RequestStage,
             });

@@ -20,7 +20,7 @@ pub(crate) fn member(user_id: i64) -> Actor {
 }
 
 pub(crate) fn open_room(mode: RoomMode) -> Room {
-    let mut room = Room::new(RoomConfig { mode });
+    let mut room = Room::new(RoomConfig::new(mode));
     room.handle(Command::Launch, &MODERATOR, 100).unwrap();
     room
 }
@@ -44,9 +44,7 @@ pub(crate) fn join(id: u64, seat: Seat) -> Command {
 
 #[test]
 fn members_wait_until_a_moderator_launches() {
-    let mut room = Room::new(RoomConfig {
-        mode: RoomMode::Interactive,
-    });
+    let mut room = Room::new(RoomConfig::new(RoomMode::Interactive));
     assert_eq!(
         room.handle(join(1, Seat::Viewer), &member(7), 5),
         Err(RoomError::NotOpen)

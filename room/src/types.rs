@@ -1,28 +1,6 @@
-use domain::{RoomMode, RoomRights};
+use domain::RoomRights;
+pub use domain::StageAccess;
 use serde::{Deserialize, Serialize};
-
-/// How audience members get onto the stage (room moderators and presenters always may).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StageAccess {
-    /// Anyone steps on stage (Interactive only: a Webinar audience always asks).
-    #[default]
-    Direct,
-    /// A viewer asks; a room moderator approves or declines.
-    Request,
-    /// Only whom a room moderator invites.
-    Invitation,
-}
-
-impl StageAccess {
-    /// What a new session starts with: Interactive rooms are open, Webinars take requests.
-    pub fn default_for(mode: RoomMode) -> Self {
-        match mode {
-            RoomMode::Interactive => Self::Direct,
-            RoomMode::Webinar => Self::Request,
-        }
-    }
-}
 
 /// The fixed set of reactions, shown briefly over the stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,8 +94,20 @@ pub type UnixTime = i64;
 pub struct Actor {
     pub user_id: i64,
     pub rights: RoomRights,
-    /// Assigned speaker in a Webinar (media owners and co-editors are hosts and count too).
+    /// Speaks without asking: room moderators and holders of a speaker's invitation link.
     pub presenter: bool,
+}
+
+impl Actor {
+    /// The server itself, applying what was saved on the Meeting room tab.
+    pub const SYSTEM: Actor = Actor {
+        user_id: 0,
+        rights: RoomRights {
+            room_moderator: true,
+            chat_moderator: true,
+        },
+        presenter: false,
+    };
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -436,8 +426,19 @@ impl RoomError {
     }
 }
 
-/// The room's static configuration, from the Meeting room tab.
+/// The room's configuration, from the Meeting room tab (stage access also changes live).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoomConfig {
-    pub mode: RoomMode,
+    pub mode: domain::RoomMode,
+    pub stage_access: StageAccess,
+}
+
+impl RoomConfig {
+    /// A room of `mode` with that mode's default stage access.
+    pub fn new(mode: domain::RoomMode) -> Self {
+        Self {
+            mode,
+            stage_access: StageAccess::default_for(mode),
+        }
+    }
 }

@@ -184,7 +184,7 @@ async fn room_settings_are_for_managers_only(app: TestApp) {
     assert_eq!(
         defaults,
         json!({"enabled": false, "mode": "interactive", "room_moderators": [], "chat_moderators": [],
-               "qna": "site_default", "group_chat": true})
+               "qna": "site_default", "group_chat": true, "stage_access": "direct"})
     );
     let student = app.login("student").await;
     let outsider = app.login("outsider").await;
@@ -222,14 +222,20 @@ async fn managers_save_room_settings(app: TestApp) {
         "room_moderators": [{"kind": "group", "id": TEACHING_ASSISTANTS, "name": "Teaching assistants"}],
         "chat_moderators": [{"kind": "user", "id": STUDENT2, "name": "Sky Student"}],
         "qna": "on",
-        "group_chat": false
+        "group_chat": false,
+        "stage_access": "request"
     });
     assert_eq!(
         reply.json(),
         expected,
-        "duplicates are dropped and names filled in"
+        "duplicates are dropped, names filled in, a Webinar's default stage access said"
     );
     assert_eq!(room(&app, &teacher).await, expected);
+    let mut by_invitation = webinar_settings();
+    by_invitation["stage_access"] = json!("invitation");
+    let reply = put_room(&app, Some(&teacher), by_invitation).await;
+    assert_eq!(reply.json()["stage_access"], "invitation");
+    assert_eq!(room(&app, &teacher).await["stage_access"], "invitation");
 
     let containers = app.get("/api/containers", Some(&teacher)).await.json();
     let design = containers
@@ -296,6 +302,15 @@ async fn refused_saves_change_nothing(app: TestApp) {
             {
                 let mut b = interactive.clone();
                 b["qna"] = json!("sometimes");
+                b
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some(&teacher),
+            {
+                let mut b = interactive.clone();
+                b["stage_access"] = json!("whoever");
                 b
             },
             StatusCode::UNPROCESSABLE_ENTITY,

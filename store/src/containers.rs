@@ -9,6 +9,7 @@ use domain::api::{
 };
 use domain::{
     ChannelPrivacy, ContainerKind, ContainerRole, Lms, MediaStatus, QnaSetting, RoomMode,
+    StageAccess,
 };
 
 use crate::auth::Viewer;
@@ -91,6 +92,7 @@ struct MediaListRow {
 struct StoredRoom {
     enabled: bool,
     mode: RoomMode,
+    stage_access: StageAccess,
     qna: QnaSetting,
     group_chat: bool,
     room_moderators: Vec<PrincipalRef>,
@@ -323,27 +325,36 @@ impl Store {
     }
 
     async fn stored_room(&self, container_id: i64) -> Result<StoredRoom> {
-        let row: Option<(bool, String, String, bool)> = with_pool!(&self.db, pool =>
-            sqlx::query_as("SELECT enabled, mode, qna, group_chat FROM room_settings WHERE container_id = $1")
-                .bind(container_id)
-                .fetch_optional(pool)
-                .await?
+        let row: Option<(bool, String, String, bool, Option<String>)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(
+                "SELECT enabled, mode, qna, group_chat, stage_access FROM room_settings WHERE container_id = $1",
+            )
+            .bind(container_id)
+            .fetch_optional(pool)
+            .await?
         );
         let defaults = RoomSettings::default();
-        let (enabled, mode, qna, group_chat) = match row {
-            Some((enabled, mode, qna, group_chat)) => (
+        let (enabled, mode, qna, group_chat, stage_access) = match row {
+            Some((enabled, mode, qna, group_chat, stage_access)) => (
                 enabled,
                 RoomMode::parse(&mode).ok_or_else(|| Error::corrupt("room mode", &mode))?,
                 QnaSetting::parse(&qna).ok_or_else(|| Error::corrupt("Q&A setting", &qna))?,
                 group_chat,
+                stage_access
+                    .map(|a| {
+                        StageAccess::parse(&a).ok_or_else(|| Error::corrupt("stage access", &a))
+                    })
+                    .transpose()?,
             ),
             None => (
                 defaults.enabled,
                 defaults.mode,
                 defaults.qna,
                 defaults.group_chat,
+                None,
             ),
         };
+        let stage_access = stage_access.unwrap_or(StageAccess::default_for(mode));
         let moderators: Vec<(String, String, i64)> = with_pool!(&self.db, pool =>
             sqlx::query_as(
                 "SELECT list, principal_kind, principal_id FROM room_moderators WHERE container_id = $1 \
@@ -365,6 +376,7 @@ impl Store {
         Ok(StoredRoom {
             enabled,
             mode,
+            stage_access,
             qna,
             group_chat,
             room_moderators,
@@ -387,7 +399,22 @@ impl Store {
             chat_moderators: self.name_principals(&room.chat_moderators).await?,
             qna: room.qna,
             group_chat: room.group_chat,
+            stage_access: Some(room.stage_access),
         })
+    }
+
+    /// A room moderator switched stage access in the live room (the rules checked who may);
+    /// the room keeps it for its next sessions.
+    pub async fn set_stage_access(&self, container_id: i64, access: StageAccess) -> Result<()> {
+        with_pool!(&self.db, pool => sqlx::query(
+            "UPDATE room_settings SET stage_access = $1 WHERE container_id = $2",
+        )
+        .bind(access.as_str())
+        .bind(container_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(())
     }
 
     /// Saves the Meeting room tab in one transaction: all of it, or (on any refusal) none.
@@ -418,11 +445,11 @@ impl Store {
         with_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO room_settings (container_id, enabled, mode, qna, group_chat, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                "INSERT INTO room_settings (container_id, enabled, mode, qna, group_chat, updated_at, updated_by, stage_access) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (container_id) DO UPDATE SET enabled = excluded.enabled, mode = excluded.mode, \
                    qna = excluded.qna, group_chat = excluded.group_chat, updated_at = excluded.updated_at, \
-                   updated_by = excluded.updated_by",
+                   updated_by = excluded.updated_by, stage_access = excluded.stage_access",
             )
             .bind(container_id)
             .bind(settings.enabled)
@@ -431,6 +458,7 @@ impl Store {
             .bind(settings.group_chat)
             .bind(now_secs())
             .bind(viewer.identity.user_id)
+            .bind(settings.stage_access.map(StageAccess::as_str))
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM room_moderators WHERE container_id = $1")
@@ -463,6 +491,9 @@ impl Store {
             container_id,
             enabled: settings.enabled,
             mode: settings.mode,
+            stage_access: settings
+                .stage_access
+                .unwrap_or(StageAccess::default_for(settings.mode)),
             group_chat: settings.group_chat,
             qna_enabled: settings
                 .qna
@@ -528,6 +559,7 @@ impl Store {
             mode: room.mode,
             rights,
             presenter: rights.room_moderator || invited == Some(InviteRole::Speaker),
+            stage_access: room.stage_access,
             qna_enabled: room.qna.resolve(site.qna_default),
             group_chat: room.group_chat,
             back_path: container.kind.page_path(container_id),

@@ -42,6 +42,7 @@ pub enum Change {
         container_id: i64,
         enabled: bool,
         mode: domain::RoomMode,
+        stage_access: domain::StageAccess,
         group_chat: bool,
         qna_enabled: bool,
     },

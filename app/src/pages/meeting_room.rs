@@ -1,5 +1,5 @@
 use domain::api::RoomSettings;
-use domain::{ChannelPrivacy, ContainerKind, QnaSetting, RoomMode};
+use domain::{ChannelPrivacy, ContainerKind, QnaSetting, RoomMode, StageAccess};
 use leptos::prelude::*;
 
 use crate::api::SaveRoomSettings;
@@ -19,6 +19,11 @@ pub fn MeetingRoomForm(
     let chat_moderators = RwSignal::new(settings.chat_moderators);
     let qna = RwSignal::new(settings.qna);
     let group_chat = RwSignal::new(settings.group_chat);
+    let stage_access = RwSignal::new(
+        settings
+            .stage_access
+            .unwrap_or(StageAccess::default_for(settings.mode)),
+    );
 
     let save = ServerAction::<SaveRoomSettings>::new();
     // Show what the server stored (it orders and de-duplicates moderators).
@@ -30,6 +35,9 @@ pub fn MeetingRoomForm(
             chat_moderators.set(stored.chat_moderators);
             qna.set(stored.qna);
             group_chat.set(stored.group_chat);
+            if let Some(access) = stored.stage_access {
+                stage_access.set(access);
+            }
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -43,6 +51,7 @@ pub fn MeetingRoomForm(
                 chat_moderators: chat_moderators.get_untracked(),
                 qna: qna.get_untracked(),
                 group_chat: group_chat.get_untracked(),
+                stage_access: Some(stage_access.get_untracked()),
             },
         });
     };
@@ -92,6 +101,30 @@ pub fn MeetingRoomForm(
                     }).collect_view()}
                 </fieldset>
 
+                <fieldset class="setting stage-access">
+                    <legend class="setting-title">"Stage access"</legend>
+                    <p class="hint">"How viewers get onto the stage. Room moderators can change it during a session too."</p>
+                    {StageAccess::ALL.into_iter().map(|access| {
+                        let hint = match access {
+                            StageAccess::Direct => "Viewers step on by themselves (Interactive rooms; a Webinar audience asks).",
+                            StageAccess::Request => "Viewers ask; a room moderator approves or declines.",
+                            StageAccess::Invitation => "Only viewers a room moderator invites.",
+                        };
+                        let hint_id = format!("stage-access-{}-hint", access.as_str());
+                        view! {
+                            <div class="choice">
+                                <label class="check">
+                                    <input type="radio" name="stage-access" value=access.as_str()
+                                        aria-describedby=hint_id.clone()
+                                        prop:checked=move || stage_access.get() == access
+                                        on:change=move |_| stage_access.set(access)/>
+                                    {access.label()}
+                                </label>
+                                <span class="hint" id=hint_id>{hint}</span>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
                 <div class="setting">
                     <h2>"Room moderators"</h2>
                     <p class="hint">"Select users that are allowed to moderate the room, manage room content, start and end recording, and have access to the backchannel. Managers are room moderators automatically."</p>

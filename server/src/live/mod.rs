@@ -38,9 +38,9 @@ pub struct Hub {
 struct LiveRoom {
     rules: Room,
     chat: room::ChatRules,
-    /// The mode saved on the Meeting room tab; a live session keeps the mode it opened with,
-    /// the next launch takes this one.
-    configured: RoomMode,
+    /// What the Meeting room tab saved: a live session keeps the mode it opened with, the next
+    /// launch takes this one; stage access applies at once.
+    configured: RoomConfig,
     /// Q&A as resolved against the site default; switches at once when saved.
     qna: bool,
     connections: HashMap<ParticipantId, Connection>,
@@ -80,6 +80,7 @@ pub struct Connected {
 /// The saved settings a room's first connection brings from the store.
 pub struct RoomSetup {
     pub mode: RoomMode,
+    pub stage_access: StageAccess,
     pub group_chat: bool,
     pub qna: bool,
 }
@@ -120,11 +121,13 @@ impl Hub {
                     Ok(store::Change::RoomSettings {
                         container_id,
                         mode,
+                        stage_access,
                         group_chat,
                         qna_enabled,
                         ..
                     }) => {
-                        hub.configure(container_id, mode, group_chat, qna_enabled);
+                        let config = RoomConfig { mode, stage_access };
+                        hub.configure(container_id, config, group_chat, qna_enabled);
                         // The moderator lists may have changed.
                         hub.refresh_rights(&store, |room, _| room == container_id)
                             .await;
@@ -154,11 +157,15 @@ impl Hub {
         outbox: Outbox,
     ) -> Connected {
         let id = ParticipantId(self.next_participant.fetch_add(1, Ordering::Relaxed));
+        let configured = RoomConfig {
+            mode: setup.mode,
+            stage_access: setup.stage_access,
+        };
         let mut rooms = self.rooms.lock().expect("room lock");
         let live = rooms.entry(container_id).or_insert_with(|| LiveRoom {
-            rules: Room::new(RoomConfig { mode: setup.mode }),
+            rules: Room::new(configured),
             chat: room::ChatRules::new(setup.group_chat),
-            configured: setup.mode,
+            configured,
             qna: setup.qna,
             connections: HashMap::new(),
         });
@@ -258,13 +265,17 @@ impl Hub {
         }
     }
 
-    /// Group chat and Q&A switch at once; a new mode waits for the next launch.
-    fn configure(&self, container_id: i64, mode: RoomMode, group_chat: bool, qna: bool) {
+    /// Group chat, Q&A and stage access switch at once; a new mode waits for the next launch.
+    fn configure(&self, container_id: i64, config: RoomConfig, group_chat: bool, qna: bool) {
         let mut rooms = self.rooms.lock().expect("room lock");
         if let Some(live) = rooms.get_mut(&container_id) {
-            live.configured = mode;
             live.chat.group_chat = group_chat;
             live.set_qna(qna);
+            let command = Command::SetStageAccess {
+                access: config.stage_access,
+            };
+            let _ = self.apply(container_id, live, &Actor::SYSTEM, command);
+            live.configured = config;
         }
     }
 
@@ -301,11 +312,9 @@ impl Hub {
     ) -> Result<bool, RoomError> {
         if command == Command::Launch
             && !live.rules.is_open()
-            && live.rules.config().mode != live.configured
+            && live.rules.config() != live.configured
         {
-            live.rules = Room::new(RoomConfig {
-                mode: live.configured,
-            });
+            live.rules = Room::new(live.configured);
         }
         let before: Vec<ParticipantId> = match command {
             Command::Close { .. } | Command::EndForAll => {
@@ -314,6 +323,8 @@ impl Hub {
             _ => Vec::new(),
         };
         let events = live.rules.handle(command, actor, unix_now())?;
+        // A moderator's live choice of stage access is the room's from now on.
+        live.configured.stage_access = live.rules.config().stage_access;
         let changed = !events.is_empty();
         for event in events {
             self.fan_out(container_id, live, &before, event);

@@ -21,7 +21,20 @@ impl Session {
         let room = self.container_id;
         let rules = |command| hub.command(room, id, command).map(|_| ()).map_err(refusal);
         match message {
-            ClientMessage::SetStageAccess { access } => rules(Command::SetStageAccess { access }),
+            ClientMessage::SetStageAccess { access } => {
+                let changed = hub
+                    .command(room, id, Command::SetStageAccess { access })
+                    .map_err(refusal)?;
+                if changed {
+                    // The room keeps it for its next sessions.
+                    self.state
+                        .store
+                        .set_stage_access(room, access)
+                        .await
+                        .map_err(store_refusal)?;
+                }
+                Ok(())
+            }
             ClientMessage::RequestStage => rules(Command::RequestStage { participant: id }),
             ClientMessage::CancelStageRequest => {
                 rules(Command::CancelStageRequest { participant: id })

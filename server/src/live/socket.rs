@@ -122,6 +122,7 @@ pub async fn room_socket(
         actor,
         invite,
         qna: entry.qna_enabled,
+        stage_access: entry.stage_access,
         info,
     };
     Ok(upgrade
@@ -142,6 +143,7 @@ pub(super) struct Session {
     actor: Actor,
     invite: Option<domain::api::InviteRole>,
     qna: bool,
+    stage_access: room::StageAccess,
     info: RoomInfo,
 }
 
@@ -151,6 +153,7 @@ impl Session {
         let (outbox, mut inbox) = mpsc::unbounded_channel();
         let setup = super::RoomSetup {
             mode: self.info.mode,
+            stage_access: self.stage_access,
             group_chat: self.info.group_chat,
             qna: self.qna,
         };

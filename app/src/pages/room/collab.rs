@@ -107,16 +107,13 @@ pub fn ModeratorTools(container_id: i64) -> impl IntoView {
         <div class="moderator-tools" role="group" aria-label="Moderator tools">
             <label>"Stage access"
                 <select on:change=move |e| {
-                    let access = match event_target_value(&e).as_str() {
-                        "request" => StageAccess::Request,
-                        "invitation" => StageAccess::Invitation,
-                        _ => StageAccess::Direct,
-                    };
-                    ui.act(Intent::Send(ClientMessage::SetStageAccess { access }));
+                    if let Some(access) = StageAccess::parse(&event_target_value(&e)) {
+                        ui.act(Intent::Send(ClientMessage::SetStageAccess { access }));
+                    }
                 }>
-                    <option value="direct" selected=move || access() == StageAccess::Direct>"Anyone may join"</option>
-                    <option value="request" selected=move || access() == StageAccess::Request>"On request"</option>
-                    <option value="invitation" selected=move || access() == StageAccess::Invitation>"By invitation only"</option>
+                    {StageAccess::ALL.into_iter().map(|option| view! {
+                        <option value=option.as_str() selected=move || access() == option>{option.label()}</option>
+                    }).collect_view()}
                 </select>
             </label>
             <label>"Invite as"
