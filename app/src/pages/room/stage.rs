@@ -88,15 +88,17 @@ pub fn Stage() -> impl IntoView {
                     </p>
                 })}
                 <InvitationPrompt/>
-                <ReactionOverlay/>
-                <ul class="stage-grid" aria-label="Stage">
-                    <Show when=on_stage>
-                        <LocalTile/>
-                    </Show>
-                    <For each=move || layout.get().0 key=|tile| *tile let((participant, source))>
-                        <RemoteTile participant source/>
-                    </For>
-                </ul>
+                <div class="stage-frame">
+                    <ReactionOverlay/>
+                    <ul class="stage-grid" aria-label="Stage">
+                        <Show when=on_stage>
+                            <LocalTile/>
+                        </Show>
+                        <For each=move || layout.get().0 key=|tile| *tile let((participant, source))>
+                            <RemoteTile participant source/>
+                        </For>
+                    </ul>
+                </div>
                 <Show when=move || { layout.get().1 > 1 }>
                     <nav class="pager" aria-label="Stage pages">
                         <button type="button" disabled=move || ui.page.get() == 0
