@@ -12,9 +12,13 @@ pub fn PollsPanel() -> impl IntoView {
     let ui = expect_context::<RoomUi>();
     let moderator = move || ui.rights().chat_moderator;
     let newest_first = move || {
+        let moderator = moderator();
         let mut polls = ui.polls.get();
         polls.sort_by_key(|p| std::cmp::Reverse(p.id));
         polls
+            .into_iter()
+            .map(|p| (moderator, p))
+            .collect::<Vec<_>>()
     };
     view! {
         <section class="polls" aria-label="Polls">
@@ -23,8 +27,8 @@ pub fn PollsPanel() -> impl IntoView {
                 <p class="muted">"No polls yet."</p>
             </Show>
             <ol class="poll-list">
-                <For each=newest_first key=|p| (p.id, p.open, p.results.clone(), p.mine.clone()) let(poll)>
-                    <PollItem poll/>
+                <For each=newest_first key=|(m, p)| (*m, p.id, p.open, p.results.clone(), p.mine.clone()) let((moderator, poll))>
+                    <PollItem poll moderator/>
                 </For>
             </ol>
         </section>
@@ -92,9 +96,8 @@ fn NewPoll() -> impl IntoView {
 }
 
 #[component]
-fn PollItem(poll: PollView) -> impl IntoView {
+fn PollItem(poll: PollView, moderator: bool) -> impl IntoView {
     let ui = expect_context::<RoomUi>();
-    let moderator = ui.rights().chat_moderator;
     let id = poll.id;
     let picked = RwSignal::new(Vec::<u8>::new());
     let multiple = poll.multiple;

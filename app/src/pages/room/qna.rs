@@ -20,10 +20,15 @@ pub fn QnaPanel() -> impl IntoView {
             draft.set(String::new());
         }
     };
+    // With the viewer's right, so a live promotion redraws each question's buttons.
     let sorted = move || {
+        let moderator = ui.rights().chat_moderator;
         let mut questions = ui.questions.get();
         room::sort_questions(&mut questions);
         questions
+            .into_iter()
+            .map(|q| (moderator, q))
+            .collect::<Vec<_>>()
     };
     view! {
         <section class="qna" aria-label="Q&A">
@@ -37,8 +42,8 @@ pub fn QnaPanel() -> impl IntoView {
                     <button type="submit">"Ask"</button>
                 </form>
                 <ol class="questions" aria-label="Questions">
-                    <For each=sorted key=|q| (q.id, q.votes, q.voted, q.published, q.answered, q.replies.len()) let(question)>
-                        <QuestionItem question/>
+                    <For each=sorted key=|(m, q)| (*m, q.id, q.votes, q.voted, q.published, q.answered, q.replies.len()) let((moderator, question))>
+                        <QuestionItem question moderator/>
                     </For>
                 </ol>
             </Show>
@@ -47,10 +52,15 @@ pub fn QnaPanel() -> impl IntoView {
 }
 
 #[component]
-fn QuestionItem(question: Question) -> impl IntoView {
+fn QuestionItem(question: Question, moderator: bool) -> impl IntoView {
     let ui = expect_context::<RoomUi>();
-    let moderator = ui.rights().chat_moderator;
-    let mine = ui.my_user_id() == Some(question.user_id);
+    let mine = ui.me.with_untracked(|me| {
+        ui.participants.with_untracked(|people| {
+            people
+                .iter()
+                .any(|p| Some(p.id) == *me && p.user_id == question.user_id)
+        })
+    });
     let id = question.id;
     let reply = RwSignal::new(String::new());
     let send_reply = move || {
