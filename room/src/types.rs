@@ -277,7 +277,7 @@ pub enum Event {
     Invited {
         participant: ParticipantId,
     },
-    /// A room moderator declined a request, or withdrew nothing: the requester is told.
+    /// A room moderator declined a request; the requester is told.
     StageRequestDeclined {
         participant: ParticipantId,
     },

@@ -329,9 +329,10 @@ impl Client {
         let ui = self.ui;
         ui.reactions
             .update(|shown| shown.push((key, participant, reaction)));
+        // The page may have left the room meanwhile: then there is nothing to remove.
         let remove = Closure::once_into_js(move || {
             ui.reactions
-                .update(|shown| shown.retain(|(k, _, _)| *k != key));
+                .try_update(|shown| shown.retain(|(k, _, _)| *k != key));
         });
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
