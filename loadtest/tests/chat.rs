@@ -34,14 +34,8 @@ fn said(text: &'static str) -> impl Fn(&ServerMessage) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_chat_moderators_moderate_and_the_backchannel_stays_among_moderators() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
-    let student = Bot::join(server.bot(&student_cookie, Seat::Viewer, false))
-        .await
-        .unwrap();
+    let (_, teacher) = server.host().await;
+    let (_, student) = server.join_as("student", Seat::Viewer).await;
 
     student.send(ClientMessage::Chat {
         channel: ChatChannel::Group,

@@ -80,14 +80,8 @@ async fn a_viewer_receives_the_stage_and_new_viewers_trigger_a_keyframe() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_may_not_publish_and_nothing_of_it_is_forwarded() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
-    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, false))
-        .await
-        .unwrap();
+    let (_, teacher) = server.host().await;
+    let (_, viewer) = server.join_as("student", Seat::Viewer).await;
     let peers_before = server.state.hub.sfu().stats().await.unwrap().peers;
 
     viewer.send(ClientMessage::PublishOffer {
@@ -138,14 +132,8 @@ async fn concurrent_joins_stop_at_one_hundred() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabling_the_room_closes_the_live_session_for_everyone() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
-        .await
-        .unwrap();
-    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, false))
-        .await
-        .unwrap();
+    let (teacher_cookie, teacher) = server.host().await;
+    let (student_cookie, viewer) = server.join_as("student", Seat::Viewer).await;
 
     server.set_room_enabled(&teacher_cookie, false).await;
     for bot in [&teacher, &viewer] {
