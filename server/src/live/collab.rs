@@ -48,6 +48,13 @@ impl LiveRoom {
         }
     }
 
+    /// Every joined participant's standing, after a room-wide change.
+    pub(super) fn announce_standing(&self) {
+        for (id, _) in self.joined() {
+            self.send_standing(id);
+        }
+    }
+
     /// The hand queue as `actor` may see it.
     fn hands_for(&self, id: ParticipantId, actor: &Actor) -> Vec<ParticipantId> {
         let hands = self.rules.hands();
@@ -74,11 +81,7 @@ impl LiveRoom {
 
     pub(super) fn fan_out_collab(&self, event: Event) {
         match event {
-            Event::StageAccessChanged { .. } => {
-                for (id, _) in self.joined() {
-                    self.send_standing(id);
-                }
-            }
+            Event::StageAccessChanged { .. } => self.announce_standing(),
             Event::StageRequestsChanged { requests } => {
                 self.to_room_moderators(ServerMessage::StageRequests { requests });
             }

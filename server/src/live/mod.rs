@@ -47,13 +47,9 @@ struct LiveRoom {
 }
 
 impl LiveRoom {
-    fn set_qna(&mut self, qna: bool) {
-        if self.qna != qna {
-            self.qna = qna;
-            for id in self.rules.participants().map(|p| p.id).collect::<Vec<_>>() {
-                self.send_standing(id);
-            }
-        }
+    /// Whether Q&A switched; the caller announces it (once, with anything else that changed).
+    fn set_qna(&mut self, qna: bool) -> bool {
+        std::mem::replace(&mut self.qna, qna) != qna
     }
 
     /// The rights of `id`, who must have joined (not only connected).
@@ -270,11 +266,17 @@ impl Hub {
         let mut rooms = self.rooms.lock().expect("room lock");
         if let Some(live) = rooms.get_mut(&container_id) {
             live.chat.group_chat = group_chat;
-            live.set_qna(qna);
+            let qna_changed = live.set_qna(qna);
             let command = Command::SetStageAccess {
                 access: config.stage_access,
             };
-            let _ = self.apply(container_id, live, &Actor::SYSTEM, command);
+            // A new stage access announces everyone's standing, Q&A included.
+            let access_changed = self
+                .apply(container_id, live, &Actor::SYSTEM, command)
+                .unwrap_or(false);
+            if qna_changed && !access_changed {
+                live.announce_standing();
+            }
             live.configured = config;
         }
     }
@@ -293,7 +295,9 @@ impl Hub {
                 Ok(qna) => {
                     if let Some(live) = self.rooms.lock().expect("room lock").get_mut(&container_id)
                     {
-                        live.set_qna(qna);
+                        if live.set_qna(qna) {
+                            live.announce_standing();
+                        }
                     }
                 }
                 Err(error) => {

@@ -96,10 +96,14 @@ impl Hub {
             participant: id,
             rights: actor.rights,
         };
-        let system = Actor::default();
-        let _ = self.apply(container_id, live, &system, command);
-        // Presenter status or Q&A may change what is offered even when the rights did not.
-        live.send_standing(id);
+        let rights_changed = self
+            .apply(container_id, live, &Actor::SYSTEM, command)
+            .unwrap_or(false);
+        // A rights change replays the standing with its event; presenter status alone (or a
+        // connection that has not joined) still changes what is offered.
+        if !rights_changed {
+            live.send_standing(id);
+        }
     }
 
     /// Takes a participant who lost access out of the room and tells them why.
