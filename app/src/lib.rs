@@ -6,10 +6,9 @@ pub mod components;
 #[cfg(feature = "hydrate")]
 pub mod media;
 pub mod pages;
-pub mod protocol;
+pub use protocol;
 #[cfg(feature = "ssr")]
 pub mod session;
-pub mod vp8;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use app::protocol::{
+use protocol::{
     socket_path, ClientMessage, PublishedTrack, Quality, ServerMessage, Source, Tile,
 };
 use bytes::Bytes;
@@ -472,7 +472,7 @@ impl Driver {
                 },
             })
             .collect();
-        send(socket, &ClientMessage::PublishOffer { sdp, tracks }).await?;
+        send(socket, &ClientMessage::PublishOffer { sdp, tracks, restart: false }).await?;
         self.publisher = Some(pc);
         let keyframe_wanted = Arc::new(AtomicBool::new(true));
         self.tasks.push(tokio::spawn(listen_for_keyframe_requests(
@@ -539,7 +539,7 @@ impl PeerConnectionEventHandler for Receiving {
                     stats.audio_packets_in.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                let keyframe = app::vp8::starts_keyframe(&packet.payload);
+                let keyframe = protocol::vp8::starts_keyframe(&packet.payload);
                 let _ = stats.first_video_at.set(Instant::now());
                 let _ = stats.first_video.compare_exchange(
                     0,

@@ -152,11 +152,11 @@ mod tests {
         let mut packets = Vec::new();
         vp8_frame(300, true, 2500, &mut packets);
         assert_eq!(packets.len(), 3);
-        assert!(app::vp8::starts_keyframe(&packets[0]));
-        assert!(!app::vp8::starts_keyframe(&packets[1]));
+        assert!(protocol::vp8::starts_keyframe(&packets[0]));
+        assert!(!protocol::vp8::starts_keyframe(&packets[1]));
         vp8_frame(301, false, 800, &mut packets);
         assert_eq!(packets.len(), 1);
-        assert!(!app::vp8::starts_keyframe(&packets[0]));
+        assert!(!protocol::vp8::starts_keyframe(&packets[0]));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::protocol::{ClientMessage, ServerMessage};
+use protocol::{ClientMessage, ServerMessage};
 use common::{start_server, PATIENCE};
 use loadtest::{sign_in, Bot};
 use room::{ChatChannel, Seat};

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::protocol::{ClientMessage, ServerMessage};
+use protocol::{ClientMessage, ServerMessage};
 use common::{start_server, PATIENCE};
 use loadtest::{sign_in, Bot};
 use room::{ChatChannel, Moderation, PollDraft, Reaction, Seat, REACTION_BURST};

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::protocol::{ClientMessage, PublishedTrack, Source};
+use protocol::{ClientMessage, PublishedTrack, Source};
 use loadtest::{sign_in, Bot, BotError, BotStats};
 use room::Seat;
 
@@ -90,6 +90,7 @@ async fn a_viewer_may_not_publish_and_nothing_of_it_is_forwarded() {
             mid: "0".into(),
             source: Source::Camera,
         }],
+        restart: false,
     });
     let (code, message) = viewer.wait_for_error(PATIENCE).await.expect("a refusal");
     assert_eq!(code, "not_allowed");

@@ -139,13 +139,13 @@ impl IceConfig {
     /// ICE servers for one user. TURN credentials follow coturn's REST API scheme
     /// (`use-auth-secret`): username `<expiry>:<user>`, password base64(HMAC-SHA1(secret,
     /// username)), so they expire without any state on our side.
-    pub fn servers_for(&self, user_id: i64, now_secs: u64) -> Vec<app::protocol::IceServer> {
+    pub fn servers_for(&self, user_id: i64, now_secs: u64) -> Vec<protocol::IceServer> {
         use base64::Engine as _;
         use hmac::Mac as _;
 
         let mut servers = Vec::new();
         if !self.stun_urls.is_empty() {
-            servers.push(app::protocol::IceServer {
+            servers.push(protocol::IceServer {
                 urls: self.stun_urls.clone(),
                 username: None,
                 credential: None,
@@ -158,7 +158,7 @@ impl IceConfig {
             mac.update(username.as_bytes());
             let credential =
                 base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-            servers.push(app::protocol::IceServer {
+            servers.push(protocol::IceServer {
                 urls: self.turn_urls.clone(),
                 username: Some(username),
                 credential: Some(credential),

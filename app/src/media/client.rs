@@ -17,7 +17,7 @@ use super::peer;
 use super::publisher::Publisher;
 use super::signal::Signal;
 use crate::pages::room::state::{Intent, Phase, RoomUi, SidePanel};
-use crate::protocol::{ClientMessage, ServerMessage, Tile};
+use protocol::{ClientMessage, ServerMessage, Tile};
 
 type TrackHandler = Closure<dyn FnMut(RtcTrackEvent)>;
 

@@ -10,7 +10,7 @@ use web_sys::{
     RtcSdpType, RtcSessionDescriptionInit,
 };
 
-use crate::protocol::{IceServer, Quality};
+use protocol::{IceServer, Quality};
 
 pub fn connection(ice_servers: &[IceServer]) -> Result<RtcPeerConnection, JsValue> {
     let config = RtcConfiguration::new();

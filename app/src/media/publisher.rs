@@ -9,7 +9,7 @@ use web_sys::{MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceive
 
 use super::client::Client;
 use super::{devices, peer};
-use crate::protocol::{ClientMessage, PublishedTrack, Source};
+use protocol::{ClientMessage, PublishedTrack, Source};
 
 pub struct Publisher {
     pc: RtcPeerConnection,
@@ -104,7 +104,7 @@ impl Client {
                     .as_ref()
                     .map(Publisher::tracks)
                     .unwrap_or_default();
-                self.send(&ClientMessage::PublishOffer { sdp, tracks });
+                self.send(&ClientMessage::PublishOffer { sdp, tracks, restart: false });
             }
             Err(_) => self
                 .ui

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use super::client::Client;
 use super::signal::Signal;
 use crate::pages::room::state::Phase;
-use crate::protocol::socket_path;
+use protocol::socket_path;
 
 /// Attempts before giving up (about a minute with the backoff below).
 const MAX_ATTEMPTS: u32 = 8;

@@ -1,9 +1,9 @@
-//! The room's WebSocket: JSON messages of [`crate::protocol`] in both directions.
+//! The room's WebSocket: JSON messages of [`protocol`] in both directions.
 
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::protocol::{ClientMessage, ServerMessage};
+use protocol::{ClientMessage, ServerMessage};
 
 pub struct Signal {
     socket: WebSocket,

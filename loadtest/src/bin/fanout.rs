@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use app::protocol::{ClientMessage, ServerMessage};
+use protocol::{ClientMessage, ServerMessage};
 use loadtest::{process_usage, sign_in, Bot, BotConfig};
 use room::{ChatChannel, Reaction, Seat};
 

@@ -1,7 +1,7 @@
 //! Chat in a live room: the rules decide under the room's lock, the socket handler stores,
 //! and the message goes to exactly those joined participants who may read its channel.
 
-use app::protocol::ServerMessage;
+use protocol::ServerMessage;
 use room::{ChatChannel, ChatRules, ParticipantId, RoomError};
 
 use super::Hub;

@@ -3,7 +3,7 @@
 //! allow (moderators see the whole hand queue, others their own hand; private questions reach
 //! the asker and chat moderators only).
 
-use app::protocol::{ServerMessage, Standing};
+use protocol::{ServerMessage, Standing};
 use room::{Actor, Event, ParticipantId, PollRecord, QuestionRecord, RoomError};
 
 use super::{Hub, LiveRoom};

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use app::protocol::ServerMessage;
+use protocol::ServerMessage;
 use domain::api::InviteRole;
 use domain::RoomMode;
 use room::{
@@ -223,7 +223,7 @@ impl Hub {
         container_id: i64,
         id: ParticipantId,
         offer: String,
-        tracks: Vec<app::protocol::PublishedTrack>,
+        tracks: Vec<protocol::PublishedTrack>,
     ) -> Result<impl std::future::Future<Output = Result<String, crate::sfu::SfuError>>, RoomError>
     {
         let rooms = self.rooms.lock().expect("room lock");

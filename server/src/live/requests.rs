@@ -2,7 +2,7 @@
 //! through the rules under the room's lock; Q&A and polls are checked by the rules against
 //! the stored state, then stored, then sent to whom may see them.
 
-use app::protocol::{ClientMessage, ServerMessage};
+use protocol::{ClientMessage, ServerMessage};
 use room::{Command, ParticipantId, RoomError};
 
 use super::socket::{store_refusal, Session};

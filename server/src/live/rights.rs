@@ -3,7 +3,7 @@
 //! readable history follow at once, without leaving and rejoining. Losing access altogether
 //! takes them out of the room.
 
-use app::protocol::ServerMessage;
+use protocol::ServerMessage;
 use room::{Actor, CloseReason, Command, ParticipantId};
 
 use super::{Hub, Outbox};

@@ -2,7 +2,7 @@
 //! authorised like the room page (session cookie, room entry rights); every message after it
 //! is authorised again by the rules before anything changes.
 
-use app::protocol::{
+use protocol::{
     ClientMessage, PublishedTrack, RoomInfo, ServerMessage, MAX_CLIENT_MESSAGE_BYTES,
     PROTOCOL_VERSION,
 };
@@ -281,7 +281,7 @@ impl Session {
             }),
             ClientMessage::EndForAll => rules(Command::EndForAll),
             ClientMessage::Leave => rules(Command::Leave { participant: id }),
-            ClientMessage::PublishOffer { sdp, tracks } => {
+            ClientMessage::PublishOffer { sdp, tracks, .. } => {
                 check_tracks(&tracks)?;
                 let answer = hub
                     .publish(room, id, sdp, tracks)

@@ -1,6 +1,6 @@
 //! Which simulcast layer each of a subscriber's tiles gets, given its bandwidth estimate.
 
-use app::protocol::Quality;
+use protocol::Quality;
 
 /// Gives every tile the low layer, then upgrades tiles in priority order (first = most
 /// important) towards what they asked for while the estimate allows. Never below low: a

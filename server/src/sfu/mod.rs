@@ -14,7 +14,7 @@ mod rebase;
 
 use std::net::SocketAddr;
 
-use app::protocol::{PublishedTrack, ServerMessage, Tile};
+use protocol::{PublishedTrack, ServerMessage, Tile};
 use room::{MediaState, ParticipantId};
 use tokio::sync::{mpsc, oneshot};
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use app::protocol::{Quality, ServerMessage, Source, Tile};
+use protocol::{Quality, ServerMessage, Source, Tile};
 use room::MediaState;
 use str0m::change::SdpPendingOffer;
 use str0m::media::{MediaKind, Mid, Pt, Rid};

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use room::{Reaction, Seat, StageAccess};
 
 use super::state::{Intent, RoomUi};
-use crate::protocol::ClientMessage;
+use protocol::ClientMessage;
 
 /// Raise or lower one's hand, and ask for the stage where one may not step on directly.
 #[component]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use room::{Moderation, Participant, Seat};
 
 use super::state::{Intent, RoomUi};
-use crate::protocol::ClientMessage;
+use protocol::ClientMessage;
 
 #[component]
 pub fn Participants() -> impl IntoView {

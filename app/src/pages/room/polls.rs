@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use room::{PollDraft, PollView};
 
 use super::state::{Intent, RoomUi};
-use crate::protocol::ClientMessage;
+use protocol::ClientMessage;
 
 #[component]
 pub fn PollsPanel() -> impl IntoView {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use room::{Question, MAX_QUESTION_CHARS};
 
 use super::state::{Intent, RoomUi};
-use crate::protocol::ClientMessage;
+use protocol::ClientMessage;
 
 #[component]
 pub fn QnaPanel() -> impl IntoView {

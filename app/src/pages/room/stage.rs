@@ -11,7 +11,7 @@ use super::collab::{
 };
 use super::people::Participants;
 use super::state::{stage_tiles, Intent, RoomUi};
-use crate::protocol::{Quality, Source, Tile};
+use protocol::{Quality, Source, Tile};
 
 #[component]
 pub fn Stage() -> impl IntoView {

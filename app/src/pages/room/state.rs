@@ -7,7 +7,7 @@ use room::{
     Seat,
 };
 
-use crate::protocol::{ClientMessage, RoomInfo, SlotAssignment, Source, Standing};
+use protocol::{ClientMessage, RoomInfo, SlotAssignment, Source, Standing};
 
 // The browser's media client moves through the phases; the server only renders the first.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]

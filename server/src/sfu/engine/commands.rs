@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use app::protocol::{PublishedTrack, ServerMessage, Source};
+use protocol::{PublishedTrack, ServerMessage, Source};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaAdded, MediaKind};

@@ -6,7 +6,7 @@ use std::time::Instant;
 use str0m::media::Mid;
 
 use super::*;
-use app::vp8;
+use protocol::vp8;
 
 impl Engine {
     pub(super) fn forward(&mut self, key: PeerKey, packet: RtpPacket) {

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use app::protocol::{SlotAssignment, Source};
+use protocol::{SlotAssignment, Source};
 
 use super::*;
 

@@ -9,10 +9,63 @@ use room::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod vp8;
+
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Largest client message the server reads; SDP offers with simulcast are ~6-10 KB.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The server pings every connection this often (a [`ServerMessage::Ping`]; the page answers
+/// [`ClientMessage::Pong`]); one that sends nothing for [`IDLE_TIMEOUT_SECS`] is dropped and
+/// its participant leaves, so a frozen laptop cannot keep a stage seat.
+pub const PING_INTERVAL_SECS: u64 = 15;
+pub const IDLE_TIMEOUT_SECS: u64 = 45;
+
+/// Participants one person may hold in one room at once (laptop, phone, tablet).
+pub const MAX_PARTICIPANTS_PER_PERSON: usize = 3;
+
+/// Largest SDP the server parses, and the most media sections and simulcast layers it accepts
+/// in a publisher's offer (microphone, camera, screen, plus stopped transceivers a browser
+/// keeps after renegotiations).
+pub const MAX_SDP_BYTES: usize = 48 * 1024;
+pub const MAX_OFFER_MEDIA_SECTIONS: usize = 8;
+pub const MAX_SIMULCAST_LAYERS: usize = 3;
+
+/// WebSocket close codes the server ends a room socket with, and what the page does next.
+pub mod close_code {
+    /// The session ended for this connection (after a `closed` message): stay out.
+    pub const ENDED: u16 = 1000;
+    /// The server is shutting down or restarting: reconnect.
+    pub const RESTARTING: u16 = 1012;
+    /// A frame over [`super::MAX_CLIENT_MESSAGE_BYTES`].
+    pub const TOO_BIG: u16 = 1009;
+    /// The client kept sending far over its rate, or sent what the protocol forbids.
+    pub const POLICY: u16 = 1008;
+    /// The client read too slowly: its outbox filled up. Reconnect.
+    pub const TOO_SLOW: u16 = 4000;
+    /// Nothing came back for [`super::IDLE_TIMEOUT_SECS`]. Reconnect.
+    pub const NOT_RESPONDING: u16 = 4001;
+    /// The room hit an internal fault and restarted: rejoin.
+    pub const ROOM_RESTARTED: u16 = 4002;
+
+    /// Whether a page should reconnect after the server closed its socket with `code`.
+    pub fn should_reconnect(code: u16) -> bool {
+        !matches!(code, ENDED | TOO_BIG | POLICY)
+    }
+}
+
+/// Delay before reconnect attempt `attempt` (0-based): "full jitter" over an exponential
+/// ceiling (500 ms doubling to 15 s), so the pages of a restarted server do not all come back
+/// in the same instant. `unit_random` is uniform in [0, 1).
+pub fn reconnect_delay_ms(attempt: u32, unit_random: f64) -> u32 {
+    const BASE_MS: u32 = 500;
+    const CAP_MS: u32 = 15_000;
+    let ceiling = BASE_MS.saturating_mul(1 << attempt.min(5)).min(CAP_MS);
+    // At least a quarter of the ceiling: a page never hammers the server back to back.
+    let spread = f64::from(ceiling) * 0.75 * unit_random.clamp(0.0, 1.0);
+    ceiling / 4 + spread as u32
+}
 
 pub fn socket_path(container_id: i64) -> String {
     format!("/api/rooms/{container_id}/ws?v={PROTOCOL_VERSION}")
@@ -82,6 +135,14 @@ pub struct Tile {
     pub quality: Quality,
 }
 
+/// One of a participant's two peer connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaLink {
+    Publisher,
+    Subscriber,
+}
+
 /// A published track and the transceiver `mid` it travels on in the publisher's offer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedTrack {
@@ -136,17 +197,26 @@ pub struct Standing {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
+    /// The answer to [`ServerMessage::Ping`].
+    Pong,
     /// A room moderator opens the live session.
     Launch,
     Join {
         seat: Seat,
         media: MediaState,
     },
-    /// Offer of the publishing connection (the client always offers on it).
+    /// Offer of the publishing connection (the client always offers on it). `restart` says it
+    /// comes from a new peer connection replacing one whose media failed: the server drops the
+    /// old one and forwards the new one's tracks to the same subscriber slots.
     PublishOffer {
         sdp: String,
         tracks: Vec<PublishedTrack>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        restart: bool,
     },
+    /// The subscribing connection failed: the server builds a new one and sends its
+    /// [`ServerMessage::SubscribeOffer`]; the page replaces its receiving peer connection.
+    RestartSubscriber,
     /// Answer to the server's offer on the subscribing connection.
     SubscribeAnswer {
         sdp: String,
@@ -235,6 +305,8 @@ pub enum ClientMessage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
+    /// Liveness check: answer [`ClientMessage::Pong`] (see [`PING_INTERVAL_SECS`]).
+    Ping,
     Welcome {
         room: RoomInfo,
     },
@@ -246,6 +318,12 @@ pub enum ServerMessage {
     },
     PublishAnswer {
         sdp: String,
+    },
+    /// The server gave up on one of this page's peer connections (no media path for longer
+    /// than its grace period): the page builds that one again (see
+    /// [`ClientMessage::RestartSubscriber`] and `PublishOffer::restart`).
+    MediaFailed {
+        link: MediaLink,
     },
     SubscribeOffer {
         sdp: String,
@@ -353,5 +431,38 @@ impl ServerMessage {
 impl From<&room::RoomError> for ServerMessage {
     fn from(error: &room::RoomError) -> Self {
         Self::error(error.code(), error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_delays_spread_and_stay_bounded() {
+        for attempt in 0..20 {
+            let low = reconnect_delay_ms(attempt, 0.0);
+            let high = reconnect_delay_ms(attempt, 0.999_999);
+            assert!(low >= 125 && high <= 15_000, "attempt {attempt}: {low}..{high}");
+            assert!(high > low, "attempt {attempt} has no jitter");
+        }
+        assert!(reconnect_delay_ms(6, 0.5) > reconnect_delay_ms(0, 0.5));
+    }
+
+    #[test]
+    fn pings_and_pongs_are_plain_tagged_json() {
+        let ping = serde_json::to_string(&ServerMessage::Ping).unwrap();
+        assert_eq!(ping, r#"{"type":"ping"}"#);
+        let pong: ClientMessage = serde_json::from_str(r#"{"type":"pong"}"#).unwrap();
+        assert_eq!(pong, ClientMessage::Pong);
+    }
+
+    #[test]
+    fn only_ended_sessions_and_abuse_stay_closed() {
+        assert!(!close_code::should_reconnect(close_code::ENDED));
+        assert!(!close_code::should_reconnect(close_code::TOO_BIG));
+        assert!(close_code::should_reconnect(close_code::RESTARTING));
+        assert!(close_code::should_reconnect(close_code::TOO_SLOW));
+        assert!(close_code::should_reconnect(1006));
     }
 }
