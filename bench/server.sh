@@ -7,7 +7,7 @@ start_server() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   base="http://127.0.0.1:$port"
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$server_dir/bench.db" SEED_DEMO=1 RUST_LOG=warn \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$server_dir/bench.db" SEED_DEMO=1 SEED_LOAD_USERS="${SEED_LOAD_USERS:-400}" RUST_LOG=warn \
     "$CARGO_TARGET_DIR/release/server" >"$server_dir/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && return 0; sleep 0.1; done

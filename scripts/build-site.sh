@@ -8,7 +8,7 @@ source scripts/env.sh
 
 fingerprint_file="$LEPTOS_SITE_ROOT/.build-fingerprint"
 fingerprint=$(
-  find Cargo.toml Cargo.lock domain room store app frontend server style public -type f \
+  find Cargo.toml Cargo.lock domain room protocol store app frontend server style public -type f \
     -not -path '*/tests/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
 )
 if [[ -x "$CARGO_TARGET_DIR/release/server" && -f "$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR/$LEPTOS_OUTPUT_NAME.wasm" \

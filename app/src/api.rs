@@ -48,6 +48,36 @@ mod backend {
         }
         ServerFnError::new(error.to_string())
     }
+
+    /// The caller's address, as the REST API reads it (`ConnectInfo`, present when the server
+    /// is served with connect info). The app names no axum types itself, so it reaches axum
+    /// through server_fn's re-export; the type is the one axum inserts.
+    pub fn client_addr() -> Option<std::net::IpAddr> {
+        use leptos::server_fn::axum_export::extract::ConnectInfo;
+        use_context::<Parts>().and_then(|parts| {
+            parts
+                .extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip())
+        })
+    }
+
+    /// A refused sign-in: wrong credentials as any refusal; too many attempts (429) or too
+    /// busy (503) with `Retry-After`, as the REST API answers.
+    pub fn refuse_sign_in(error: store::SignInError) -> ServerFnError {
+        let status = match error {
+            store::SignInError::Refused(error) => return fail(error),
+            store::SignInError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            store::SignInError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        if let (Some(response), Some(seconds)) =
+            (use_context::<ResponseOptions>(), error.retry_after_secs())
+        {
+            response.set_status(status);
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        ServerFnError::new(error.to_string())
+    }
 }
 
 #[server(prefix = "/_fn", input = Json, endpoint = "get_me")]
@@ -65,7 +95,11 @@ pub async fn login(
     use crate::session::{session_cookie, CookiePolicy};
     let store = backend::store()?;
     let credentials = domain::api::Credentials { username, password };
-    let (token, _) = store.login(&credentials).await.map_err(backend::fail)?;
+    // The same check as `POST /api/session`: one set of limits, one hashing cap.
+    let (token, _) = store
+        .sign_in(&credentials, backend::client_addr())
+        .await
+        .map_err(backend::refuse_sign_in)?;
     let policy = use_context::<CookiePolicy>().unwrap_or_default();
     expect_context::<leptos_axum::ResponseOptions>()
         .append_header(http::header::SET_COOKIE, session_cookie(&token, policy));
@@ -134,25 +168,14 @@ pub async fn save_room_settings(
 }
 
 /// Users and groups whose name contains `query`, groups first, for the moderator pickers.
+/// Only for those who pick moderators somewhere, as `GET /api/users` and `/api/groups`.
 #[server(prefix = "/_fn", input = Json, endpoint = "search_principals")]
 pub async fn search_principals(query: String) -> Result<Vec<Principal>, ServerFnError> {
-    use domain::access::PrincipalKind;
-    backend::signed_in()?;
-    let store = backend::store()?;
-    let groups = store.search_groups(&query).await.map_err(backend::fail)?;
-    let users = store.search_users(&query).await.map_err(backend::fail)?;
-    let named = |kind| {
-        move |n: domain::api::Named| Principal {
-            kind,
-            id: n.id,
-            name: n.name,
-        }
-    };
-    Ok(groups
-        .into_iter()
-        .map(named(PrincipalKind::Group))
-        .chain(users.into_iter().map(named(PrincipalKind::User)))
-        .collect())
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .find_principals(&viewer, &query)
+        .await
+        .map_err(backend::fail)
 }
 
 #[server(prefix = "/_fn", input = Json, endpoint = "load_site_settings")]
@@ -232,6 +255,31 @@ pub async fn create_invitation_link(
     };
     backend::store()?
         .create_invitation(&viewer, container_id, &request)
+        .await
+        .map_err(backend::fail)
+}
+
+/// Room moderators: the room's invitation links that still work, newest first.
+#[server(prefix = "/_fn", input = Json, endpoint = "list_invitation_links")]
+pub async fn list_invitation_links(
+    container_id: i64,
+) -> Result<Vec<domain::api::InvitationLink>, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .list_invitations(&viewer, container_id)
+        .await
+        .map_err(backend::fail)
+}
+
+/// Room moderators: a link stops admitting anyone; those it let in are checked again.
+#[server(prefix = "/_fn", input = Json, endpoint = "revoke_invitation_link")]
+pub async fn revoke_invitation_link(
+    container_id: i64,
+    invitation_id: i64,
+) -> Result<(), ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .revoke_invitation(&viewer, container_id, invitation_id)
         .await
         .map_err(backend::fail)
 }

@@ -257,8 +257,24 @@ pub struct NewInvitation {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
+    /// Names the link for `DELETE /api/containers/{id}/room/invitations/{invitation_id}`.
+    pub id: i64,
     pub role: InviteRole,
     /// The room page with the signed token, relative to the site.
     pub path: String,
+    pub expires_at: i64,
+}
+
+/// An active invitation link, as its room's moderators see it
+/// (`GET /api/containers/{id}/room/invitations`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationLink {
+    pub id: i64,
+    pub role: InviteRole,
+    /// The room page with the signed token, relative to the site.
+    pub path: String,
+    /// The display name of the moderator who made it.
+    pub created_by: String,
+    pub created_at: i64,
     pub expires_at: i64,
 }

@@ -5,11 +5,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use protocol::{
-    socket_path, ClientMessage, PublishedTrack, Quality, ServerMessage, Source, Tile,
-};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use protocol::{socket_path, ClientMessage, PublishedTrack, Quality, ServerMessage, Source, Tile};
 use room::{MediaState, ParticipantId, Seat};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
@@ -84,6 +82,7 @@ pub struct Bot {
     outgoing: mpsc::UnboundedSender<ClientMessage>,
     received: Arc<Mutex<Vec<(Instant, ServerMessage)>>>,
     tasks: Vec<JoinHandle<()>>,
+    frozen: Arc<AtomicBool>,
 }
 
 type Socket =
@@ -185,6 +184,7 @@ impl Bot {
         let stats = Arc::new(BotStats::default());
         let received = Arc::new(Mutex::new(Vec::new()));
         let (outgoing, outbox) = mpsc::unbounded_channel();
+        let frozen = Arc::new(AtomicBool::new(false));
         let stage: Vec<ParticipantId> = participants
             .iter()
             .filter(|p| p.seat == Seat::Stage && p.id != me)
@@ -200,6 +200,7 @@ impl Bot {
             subscriber: None,
             publisher: None,
             tasks: Vec::new(),
+            frozen: frozen.clone(),
         };
         let task = tokio::spawn(driver.run(socket, outbox));
         Ok(Bot {
@@ -209,7 +210,13 @@ impl Bot {
             outgoing,
             received,
             tasks: vec![task],
+            frozen,
         })
+    }
+
+    /// From now on the bot behaves like a frozen laptop: it answers no ping.
+    pub fn freeze(&self) {
+        self.frozen.store(true, Ordering::Relaxed);
     }
 
     pub fn send(&self, message: ClientMessage) {
@@ -315,6 +322,8 @@ struct Driver {
     subscriber: Option<Arc<dyn PeerConnection>>,
     publisher: Option<Arc<dyn PeerConnection>>,
     tasks: Vec<JoinHandle<()>>,
+    /// A frozen page: it stops answering the server's pings.
+    frozen: Arc<AtomicBool>,
 }
 
 impl Driver {
@@ -365,6 +374,8 @@ impl Driver {
         message: ServerMessage,
     ) -> Result<(), BotError> {
         match &message {
+            ServerMessage::Ping if self.frozen.load(Ordering::Relaxed) => return Ok(()),
+            ServerMessage::Ping => return send(socket, &ClientMessage::Pong).await,
             ServerMessage::SubscribeOffer { sdp } if self.config.media => {
                 let answer = self.answer_subscription(sdp.clone()).await?;
                 send(socket, &ClientMessage::SubscribeAnswer { sdp: answer }).await?;
@@ -472,7 +483,15 @@ impl Driver {
                 },
             })
             .collect();
-        send(socket, &ClientMessage::PublishOffer { sdp, tracks, restart: false }).await?;
+        send(
+            socket,
+            &ClientMessage::PublishOffer {
+                sdp,
+                tracks,
+                restart: false,
+            },
+        )
+        .await?;
         self.publisher = Some(pc);
         let keyframe_wanted = Arc::new(AtomicBool::new(true));
         self.tasks.push(tokio::spawn(listen_for_keyframe_requests(

@@ -7,7 +7,7 @@ mod media;
 mod session;
 
 pub use bot::{Bot, BotConfig, BotError, BotStats};
-pub use session::sign_in;
+pub use session::{sign_in, sign_in_load_user, sign_in_load_users};
 
 /// CPU seconds (user + system) and resident memory of a process, from /proc.
 pub fn process_usage(pid: u32) -> Option<(f64, u64)> {

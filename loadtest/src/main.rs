@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use loadtest::{process_usage, sign_in, Bot, BotConfig, BotStats};
+use loadtest::{process_usage, sign_in, sign_in_load_users, Bot, BotConfig, BotStats};
 use room::Seat;
 
 struct Args {
@@ -70,6 +70,33 @@ fn totals(bots: &[Bot]) -> Totals {
     t
 }
 
+/// `[{kind: "user", id}]` of load users `1..=count`, looked up by name as the moderator
+/// picker does.
+async fn load_user_ids(
+    url: &str,
+    manager: &str,
+    count: usize,
+) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 1..=count {
+        let found: Vec<serde_json::Value> = reqwest::Client::new()
+            .get(format!("{url}/api/users?q=load{n}"))
+            .header("cookie", manager)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let id = found
+            .iter()
+            .find(|u| u["username"] == format!("load{n}") || u["name"] == format!("load{n}"))
+            .or(found.first())
+            .and_then(|u| u["id"].as_i64())
+            .ok_or(format!("load{n} is not seeded (SEED_LOAD_USERS)"))?;
+        ids.push(serde_json::json!({"kind": "user", "id": id}));
+    }
+    Ok(ids)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
@@ -78,12 +105,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => (25, 10),
     };
     let teacher = sign_in(&args.url, "teacher", "demo").await?;
-    let student = sign_in(&args.url, "student", "demo").await?;
+    // Each bot is its own person (`SEED_LOAD_USERS` on the server); the cameras are room
+    // moderators, as a Webinar's presenters are.
+    let people = sign_in_load_users(&args.url, args.participants).await?;
+    let presenters = load_user_ids(&args.url, &teacher, args.cameras).await?;
     let saved = reqwest::Client::new()
         .put(format!("{}/api/containers/{}/room", args.url, args.room))
         .header("cookie", &teacher)
         .json(
-            &serde_json::json!({"enabled": true, "mode": args.mode, "room_moderators": [],
+            &serde_json::json!({"enabled": true, "mode": args.mode, "room_moderators": presenters,
             "chat_moderators": [], "qna": "site_default", "group_chat": true}),
         )
         .send()
@@ -102,12 +132,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut bots = Vec::new();
     let started = Instant::now();
-    for index in 0..args.participants {
-        // Webinar stages are for moderators: the teacher's account presents.
-        let (cookie, seat) = if index < args.cameras {
-            (&teacher, Seat::Stage)
+    for (index, cookie) in people.iter().enumerate() {
+        let seat = if index < args.cameras {
+            Seat::Stage
         } else {
-            (&student, Seat::Viewer)
+            Seat::Viewer
         };
         match Bot::join(config(cookie, seat)).await {
             Ok(bot) => bots.push(bot),

@@ -26,3 +26,19 @@ pub async fn sign_in(base_url: &str, username: &str, password: &str) -> Result<S
         .map(str::to_owned)
         .ok_or_else(|| BotError::Http("no session cookie in the sign-in answer".into()))
 }
+
+/// Signs in load-test user `n` (`load{n}`, seeded with `SEED_LOAD_USERS`): every bot of a
+/// load test is its own person, as the room's per-person limits expect.
+pub async fn sign_in_load_user(base_url: &str, n: usize) -> Result<String, BotError> {
+    sign_in(base_url, &format!("load{n}"), "demo").await
+}
+
+/// Signs in load users `1..=count`, one after another (sign-ins are rate-limited and hashed
+/// under a small concurrency cap on the server).
+pub async fn sign_in_load_users(base_url: &str, count: usize) -> Result<Vec<String>, BotError> {
+    let mut cookies = Vec::with_capacity(count);
+    for n in 1..=count {
+        cookies.push(sign_in_load_user(base_url, n).await?);
+    }
+    Ok(cookies)
+}

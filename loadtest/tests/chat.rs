@@ -3,9 +3,9 @@
 
 mod common;
 
-use protocol::{ClientMessage, ServerMessage};
 use common::{start_server, PATIENCE};
 use loadtest::{sign_in, Bot};
+use protocol::{ClientMessage, ServerMessage};
 use room::{ChatChannel, Seat};
 
 fn chat_texts(bot: &Bot, channel: ChatChannel) -> Vec<String> {

@@ -6,9 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use protocol::{ClientMessage, ServerMessage};
 use common::{start_server, PATIENCE};
 use loadtest::{sign_in, Bot};
+use protocol::{ClientMessage, ServerMessage};
 use room::{ChatChannel, Moderation, PollDraft, Reaction, Seat, REACTION_BURST};
 
 /// Waits until `bot` has received `count` messages matching `found`; returns the last.
@@ -352,16 +352,24 @@ async fn hands_invitations_reactions_and_removal() {
         "rejoining this session is refused: {:?}",
         again.err()
     );
-    let logged: Vec<String> = server
-        .state
-        .store
-        .moderation_log(common::ROOM)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(_, _, action)| action)
-        .collect();
-    assert_eq!(logged, ["mute_mic", "remove_from_room"]);
+    // The log is written right after the removal takes effect.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let logged: Vec<String> = server
+            .state
+            .store
+            .moderation_log(common::ROOM)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, _, action)| action)
+            .collect();
+        if logged.len() == 2 || Instant::now() > deadline {
+            assert_eq!(logged, ["mute_mic", "remove_from_room"]);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,8 +3,8 @@
 
 mod common;
 
-use protocol::{ClientMessage, PublishedTrack, Source};
 use loadtest::{sign_in, Bot, BotError, BotStats};
+use protocol::{ClientMessage, PublishedTrack, Source};
 use room::Seat;
 
 use common::{start_server, PATIENCE};

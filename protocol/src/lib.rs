@@ -9,6 +9,7 @@ use room::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod sdp;
 pub mod vp8;
 
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -22,8 +23,7 @@ pub const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
 pub const PING_INTERVAL_SECS: u64 = 15;
 pub const IDLE_TIMEOUT_SECS: u64 = 45;
 
-/// Participants one person may hold in one room at once (laptop, phone, tablet).
-pub const MAX_PARTICIPANTS_PER_PERSON: usize = 3;
+pub use room::MAX_PARTICIPANTS_PER_PERSON;
 
 /// Largest SDP the server parses, and the most media sections and simulcast layers it accepts
 /// in a publisher's offer (microphone, camera, screen, plus stopped transceivers a browser
@@ -443,7 +443,10 @@ mod tests {
         for attempt in 0..20 {
             let low = reconnect_delay_ms(attempt, 0.0);
             let high = reconnect_delay_ms(attempt, 0.999_999);
-            assert!(low >= 125 && high <= 15_000, "attempt {attempt}: {low}..{high}");
+            assert!(
+                low >= 125 && high <= 15_000,
+                "attempt {attempt}: {low}..{high}"
+            );
             assert!(high > low, "attempt {attempt} has no jitter");
         }
         assert!(reconnect_delay_ms(6, 0.5) > reconnect_delay_ms(0, 0.5));

@@ -14,7 +14,7 @@ mod types;
 pub use chat::{may_read, ChatChannel, ChatMessage, ChatRules, MAX_CHAT_CHARS};
 pub use poll::*;
 pub use qna::*;
-pub use rules::{may_request_stage, may_take_stage, Room};
+pub use rules::{may_request_stage, may_take_stage, Room, MAX_PARTICIPANTS_PER_PERSON};
 pub use stage::{REACTION_BURST, REACTION_WINDOW_SECS};
 pub use types::*;
 

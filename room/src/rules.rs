@@ -6,6 +6,10 @@ use crate::types::*;
 
 const MAX_NAME_CHARS: usize = 80;
 
+/// Participants one person may hold in one room at once (laptop, phone, tablet), so nobody
+/// fills a room alone.
+pub const MAX_PARTICIPANTS_PER_PERSON: usize = 3;
+
 /// Stage eligibility without an invitation: room moderators and presenters always; the
 /// audience of an Interactive room when its stage access is direct. A Webinar audience never
 /// steps on by itself.
@@ -175,6 +179,16 @@ impl Room {
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(RoomError::InvalidName {
                 max: MAX_NAME_CHARS,
+            });
+        }
+        let devices = self
+            .participants
+            .values()
+            .filter(|p| p.user_id == actor.user_id)
+            .count();
+        if devices >= MAX_PARTICIPANTS_PER_PERSON {
+            return Err(RoomError::TooManyDevices {
+                limit: MAX_PARTICIPANTS_PER_PERSON,
             });
         }
         let limits = self.config.mode.limits();

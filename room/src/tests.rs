@@ -417,3 +417,27 @@ mod chat {
             .is_ok());
     }
 }
+
+#[test]
+fn one_person_holds_at_most_three_participants_and_a_fourth_device_is_refused() {
+    let mut room = open_room(RoomMode::Interactive);
+    let same_person = member(42);
+    for id in 0..3 {
+        room.handle(join(id, Seat::Viewer), &same_person, 1)
+            .unwrap();
+    }
+    let refused = room.handle(join(3, Seat::Viewer), &same_person, 1);
+    assert_eq!(refused, Err(RoomError::TooManyDevices { limit: 3 }));
+    assert_eq!(room.participant_count(), 3);
+    // Someone else still gets in, and the person does once a device leaves.
+    assert!(room.handle(join(4, Seat::Viewer), &member(43), 1).is_ok());
+    room.handle(
+        Command::Leave {
+            participant: ParticipantId(0),
+        },
+        &same_person,
+        2,
+    )
+    .unwrap();
+    assert!(room.handle(join(5, Seat::Viewer), &same_person, 2).is_ok());
+}

@@ -350,6 +350,8 @@ pub enum RoomError {
     NotOpen,
     #[error("This room is full ({limit} participants).")]
     RoomFull { limit: u32 },
+    #[error("You are already in this room on {limit} devices; leave on one of them first.")]
+    TooManyDevices { limit: usize },
     #[error("The stage is full ({limit} people on stage).")]
     StageFull { limit: u32 },
     #[error("You may not {}.", action.describe())]
@@ -402,6 +404,7 @@ impl RoomError {
         match self {
             Self::NotOpen => "not_open",
             Self::RoomFull { .. } => "room_full",
+            Self::TooManyDevices { .. } => "too_many_devices",
             Self::StageFull { .. } => "stage_full",
             Self::NotAllowed { .. } => "not_allowed",
             Self::AlreadyJoined => "already_joined",

@@ -1,15 +1,18 @@
 //! The REST API (JSON). Handlers only translate: the store's use-cases decide.
 
 use app::session::{expired_session_cookie, session_cookie, SessionToken};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use domain::access::{PrincipalKind, PrincipalRef};
 use domain::api::{
-    AddModerators, ContainerSummary, Credentials, Invitation, Me, MediaRoles, Named, NewInvitation,
-    RoomSettings, SiteSettings,
+    AddModerators, ContainerSummary, Credentials, Invitation, InvitationLink, Me, MediaRoles,
+    Named, NewInvitation, RoomSettings, SiteSettings,
 };
 use serde::Deserialize;
 
@@ -41,6 +44,25 @@ pub struct ApiQuery<T>(pub T);
 
 type ApiResult<T> = Result<ApiJson<T>, AppError>;
 
+/// The caller's address, which sign-in limits are kept for: the socket's peer when served with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (as `main` does), `None` otherwise
+/// (a router driven without a socket, as most tests do). Deliberately not `X-Forwarded-For`:
+/// any client could set it to dodge the limits.
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip()),
+        ))
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/session", post(login).delete(logout))
@@ -52,7 +74,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/containers/{id}/room/invitations",
-            post(create_invitation),
+            post(create_invitation).get(list_invitations),
+        )
+        .route(
+            "/api/containers/{id}/room/invitations/{invitation_id}",
+            delete(revoke_invitation),
         )
         .route("/api/users", get(search_users))
         .route("/api/groups", get(search_groups))
@@ -75,9 +101,10 @@ pub fn routes() -> Router<AppState> {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (token, me) = state.store.login(&credentials).await?;
+    let (token, me) = state.store.sign_in(&credentials, client).await?;
     let cookie = session_cookie(&token, state.cookies);
     Ok(([(header::SET_COOKIE, cookie)], Json(me)))
 }
@@ -136,18 +163,18 @@ struct Search {
 
 async fn search_users(
     State(state): State<AppState>,
-    CurrentViewer(_): CurrentViewer,
+    CurrentViewer(viewer): CurrentViewer,
     ApiQuery(search): ApiQuery<Search>,
 ) -> ApiResult<Vec<Named>> {
-    Ok(ApiJson(state.store.search_users(&search.q).await?))
+    Ok(ApiJson(state.store.find_users(&viewer, &search.q).await?))
 }
 
 async fn search_groups(
     State(state): State<AppState>,
-    CurrentViewer(_): CurrentViewer,
+    CurrentViewer(viewer): CurrentViewer,
     ApiQuery(search): ApiQuery<Search>,
 ) -> ApiResult<Vec<Named>> {
-    Ok(ApiJson(state.store.search_groups(&search.q).await?))
+    Ok(ApiJson(state.store.find_groups(&viewer, &search.q).await?))
 }
 
 async fn site_settings(
@@ -216,6 +243,26 @@ async fn create_invitation(
 ) -> Result<(StatusCode, ApiJson<Invitation>), AppError> {
     let invitation = state.store.create_invitation(&viewer, id, &request).await?;
     Ok((StatusCode::CREATED, ApiJson(invitation)))
+}
+
+async fn list_invitations(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Vec<InvitationLink>> {
+    Ok(ApiJson(state.store.list_invitations(&viewer, id).await?))
+}
+
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath((id, invitation_id)): ApiPath<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .revoke_invitation(&viewer, id, invitation_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn add_group_member(

@@ -1,6 +1,7 @@
 //! Configuration from the environment, with defaults that run the demo on loopback.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use leptos::prelude::LeptosOptions;
 
@@ -12,6 +13,9 @@ pub struct Config {
     pub database_url: String,
     /// `SEED_DEMO=1`: fill an empty database with the demo users, galleries and channel.
     pub seed_demo: bool,
+    /// `SEED_LOAD_USERS=N`: add users `load1` … `loadN` (password `demo`) to the demo data, for
+    /// load tests and benches (existing ones are kept; default 0).
+    pub seed_load_users: u32,
     /// `COOKIE_SECURE=1` behind HTTPS: the session cookie is then sent over HTTPS only.
     pub cookie_secure: bool,
     /// `LEPTOS_SITE_ROOT`, `LEPTOS_SITE_PKG_DIR`, `LEPTOS_OUTPUT_NAME`: where the built site is.
@@ -26,6 +30,11 @@ pub struct Config {
     /// `STUN_URLS`, `TURN_URLS` (comma-separated), `TURN_SECRET` (coturn's
     /// `static-auth-secret`) and `TURN_TTL_SECS` (default 3600): handed to browsers.
     pub ice: IceConfig,
+    /// `ROOM_PING_SECS` (15) and `ROOM_IDLE_TIMEOUT_SECS` (45): room socket liveness.
+    pub live: crate::live::LiveConfig,
+    /// `TEST_FAULTS=1`: mounts `/api/test/faults/*` (cut a user's media, crash the process,
+    /// fail a room) for resilience tests. Never set in production.
+    pub test_faults: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -91,6 +100,7 @@ impl Config {
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/meetingrooms.db".into()),
             seed_demo: flag("SEED_DEMO")?,
+            seed_load_users: parsed("SEED_LOAD_USERS", "0")?,
             cookie_secure: flag("COOKIE_SECURE")?,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             site_pkg_dir: var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
@@ -106,6 +116,12 @@ impl Config {
                 turn_secret: var("TURN_SECRET"),
                 turn_ttl_secs: parsed("TURN_TTL_SECS", "3600")?,
             },
+            live: crate::live::LiveConfig {
+                ping_interval: Duration::from_secs(parsed("ROOM_PING_SECS", "15")?),
+                idle_timeout: Duration::from_secs(parsed("ROOM_IDLE_TIMEOUT_SECS", "45")?),
+                ..Default::default()
+            },
+            test_faults: flag("TEST_FAULTS")?,
         })
     }
 
@@ -115,6 +131,7 @@ impl Config {
             site_addr: "127.0.0.1:0".parse().expect("literal address"),
             database_url: database_url.into(),
             seed_demo: true,
+            seed_load_users: 0,
             cookie_secure: false,
             site_root: "target/site".into(),
             site_pkg_dir: "pkg".into(),
@@ -122,6 +139,8 @@ impl Config {
             rtc_udp_addr: "127.0.0.1:0".parse().expect("literal address"),
             rtc_public_ip: None,
             ice: IceConfig::default(),
+            live: crate::live::LiveConfig::default(),
+            test_faults: true,
         }
     }
 

@@ -2,7 +2,7 @@
 //! the status that names it.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::api::ApiError;
@@ -16,6 +16,15 @@ pub enum AppError {
         status: StatusCode,
         code: &'static str,
         message: String,
+    },
+    /// Refused for now (429 too many attempts, 503 overloaded): the client may try again after
+    /// `retry_after_secs`, which goes out as `Retry-After`.
+    #[error("{message}")]
+    RetryLater {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
     },
 }
 
@@ -32,14 +41,14 @@ impl AppError {
                 store::Error::Unavailable(_) => StatusCode::CONFLICT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            Self::Request { status, .. } => *status,
+            Self::Request { status, .. } | Self::RetryLater { status, .. } => *status,
         }
     }
 
     fn code(&self) -> &'static str {
         match self {
             Self::Store(error) => error.code(),
-            Self::Request { code, .. } => code,
+            Self::Request { code, .. } | Self::RetryLater { code, .. } => code,
         }
     }
 
@@ -62,14 +71,44 @@ impl IntoResponse for AppError {
         } else {
             self.to_string()
         };
-        (
+        let mut response = (
             status,
             Json(ApiError {
                 code: self.code().into(),
                 message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Self::RetryLater {
+            retry_after_secs, ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+impl From<store::SignInError> for AppError {
+    fn from(error: store::SignInError) -> Self {
+        let retry_after_secs = error.retry_after_secs().unwrap_or(1);
+        match error {
+            store::SignInError::Refused(error) => Self::Store(error),
+            store::SignInError::RateLimited { .. } => Self::RetryLater {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "rate_limited",
+                message: error.to_string(),
+                retry_after_secs,
+            },
+            store::SignInError::Busy { .. } => Self::RetryLater {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "busy",
+                message: error.to_string(),
+                retry_after_secs,
+            },
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+mod faults;
 pub mod live;
 pub mod session;
 pub mod sfu;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub cookies: CookiePolicy,
     pub hub: live::Hub,
     pub ice: std::sync::Arc<config::IceConfig>,
+    /// Whether the test-only fault routes are mounted (`TEST_FAULTS=1`).
+    pub test_faults: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,15 +53,15 @@ impl AppState {
         if config.seed_demo {
             store.seed_demo_if_empty().await?;
         }
-        let sfu = sfu::Sfu::start(config.rtc_udp_addr, config.rtc_public_ip)
+        let (sfu, sfu_events) = sfu::Sfu::start(config.rtc_udp_addr, config.rtc_public_ip)
             .await
             .map_err(|source| StartError::Sfu {
                 addr: config.rtc_udp_addr,
                 source,
             })?;
-        let hub = live::Hub::new(sfu);
-        hub.follow(&store);
+        let hub = live::Hub::start(store.clone(), sfu, sfu_events, config.live);
         Ok(Self {
+            test_faults: config.test_faults,
             store,
             leptos_options: config.leptos_options(),
             cookies: CookiePolicy {
@@ -81,8 +84,14 @@ pub fn router(state: AppState) -> Router {
             provide_context(cookies);
         }
     };
+    let faults = if state.test_faults {
+        faults::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(faults)
         .merge(api::routes())
         .route("/api/rooms/{id}/ws", get(live::room_socket))
         .leptos_routes_with_context(

@@ -1,3 +1,5 @@
+use std::net::SocketAddr;
+
 use axum::serve::ListenerExt;
 use server::{router, AppState, Config};
 use tracing_subscriber::EnvFilter;
@@ -11,6 +13,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let config = Config::from_env()?;
     let state = AppState::new(&config).await?;
+    if config.seed_load_users > 0 {
+        state.store.seed_load_users(config.seed_load_users).await?;
+    }
     tracing::info!(database = state.store.db().backend_name(), "database ready");
     let listener = tokio::net::TcpListener::bind(config.site_addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -26,7 +31,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let store = state.store.clone();
-    axum::serve(listener, router(state))
+    // The peer's address reaches handlers as `ConnectInfo`: sign-in limits are kept per address.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     store.db().close().await;

@@ -89,12 +89,12 @@ struct MediaListRow {
 }
 
 /// Room settings as stored, moderators as bare references.
-struct StoredRoom {
-    enabled: bool,
-    mode: RoomMode,
-    stage_access: StageAccess,
-    qna: QnaSetting,
-    group_chat: bool,
+pub(crate) struct StoredRoom {
+    pub(crate) enabled: bool,
+    pub(crate) mode: RoomMode,
+    pub(crate) stage_access: StageAccess,
+    pub(crate) qna: QnaSetting,
+    pub(crate) group_chat: bool,
     room_moderators: Vec<PrincipalRef>,
     chat_moderators: Vec<PrincipalRef>,
 }
@@ -324,7 +324,7 @@ impl Store {
         Ok(room.qna.resolve(self.site_settings().await?.qna_default))
     }
 
-    async fn stored_room(&self, container_id: i64) -> Result<StoredRoom> {
+    pub(crate) async fn stored_room(&self, container_id: i64) -> Result<StoredRoom> {
         let row: Option<(bool, String, String, bool, Option<String>)> = with_pool!(&self.db, pool =>
             sqlx::query_as(
                 "SELECT enabled, mode, qna, group_chat, stage_access FROM room_settings WHERE container_id = $1",

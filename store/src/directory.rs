@@ -32,7 +32,73 @@ fn contains_pattern(text: &str) -> String {
 }
 
 impl Store {
-    /// Users whose name or username contains `query` (case-insensitive), for pickers.
+    /// Whether the viewer picks moderators anywhere, and so may search the directory: site
+    /// admins, managers of any gallery or channel (directly or through a group), and owners or
+    /// co-editors of any media entry (their Roles & permissions tab). Everyone else would only
+    /// use the search to list who is on the site. The one place this is decided.
+    pub async fn may_pick_moderators(&self, viewer: &Viewer) -> Result<bool> {
+        if viewer.identity.site_admin {
+            return Ok(true);
+        }
+        let found: Option<(i32,)> = with_pool!(&self.db, pool =>
+            sqlx::query_as(
+                "SELECT 1 FROM container_grants g WHERE g.role = 'manager' AND ( \
+                   (g.principal_kind = 'user' AND g.principal_id = $1) OR \
+                   (g.principal_kind = 'group' AND g.principal_id IN (SELECT group_id FROM group_members WHERE user_id = $1))) \
+                 UNION ALL SELECT 1 FROM media_entries WHERE owner_id = $1 \
+                 UNION ALL SELECT 1 FROM media_collaborators WHERE user_id = $1 AND role = 'co_editor' \
+                 LIMIT 1",
+            )
+            .bind(viewer.identity.user_id)
+            .fetch_optional(pool)
+            .await?
+        );
+        Ok(found.is_some())
+    }
+
+    async fn require_moderator_picker(&self, viewer: &Viewer) -> Result<()> {
+        if self.may_pick_moderators(viewer).await? {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(
+                "only those who choose moderators (site admins, managers, media owners and co-editors) search users and groups".into(),
+            ))
+        }
+    }
+
+    /// The moderator pickers' user search, for those who pick moderators.
+    pub async fn find_users(&self, viewer: &Viewer, query: &str) -> Result<Vec<Named>> {
+        self.require_moderator_picker(viewer).await?;
+        self.search_users(query).await
+    }
+
+    /// The moderator pickers' group search, for those who pick moderators.
+    pub async fn find_groups(&self, viewer: &Viewer, query: &str) -> Result<Vec<Named>> {
+        self.require_moderator_picker(viewer).await?;
+        self.search_groups(query).await
+    }
+
+    /// Groups, then users, whose name contains `query`: what a picker offers.
+    pub async fn find_principals(&self, viewer: &Viewer, query: &str) -> Result<Vec<Principal>> {
+        self.require_moderator_picker(viewer).await?;
+        let named = |kind| {
+            move |n: Named| Principal {
+                kind,
+                id: n.id,
+                name: n.name,
+            }
+        };
+        let groups = self.search_groups(query).await?;
+        let users = self.search_users(query).await?;
+        Ok(groups
+            .into_iter()
+            .map(named(PrincipalKind::Group))
+            .chain(users.into_iter().map(named(PrincipalKind::User)))
+            .collect())
+    }
+
+    /// Users whose name or username contains `query` (case-insensitive). Unchecked: requests
+    /// from users go through [`Store::find_users`].
     pub async fn search_users(&self, query: &str) -> Result<Vec<Named>> {
         check_search_length(query)?;
         let rows: Vec<(i64, String)> = with_pool!(&self.db, pool =>
@@ -52,6 +118,8 @@ impl Store {
             .collect())
     }
 
+    /// Groups whose name contains `query`. Unchecked: requests from users go through
+    /// [`Store::find_groups`].
     pub async fn search_groups(&self, query: &str) -> Result<Vec<Named>> {
         check_search_length(query)?;
         let rows: Vec<(i64, String)> = with_pool!(&self.db, pool =>
@@ -178,6 +246,52 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn managers_through_a_group_pick_moderators_and_plain_members_do_not() {
+        let (store, _dir) = crate::seed::demo_store().await;
+        store.seed_load_users(1).await.unwrap();
+        let member = store.viewer_by_username("load1").await;
+        assert!(!store.may_pick_moderators(&member).await.unwrap());
+        assert!(matches!(
+            store.find_users(&member, "a").await,
+            Err(Error::Forbidden(_))
+        ));
+        // "Design 101 students" (load1's group) becomes a manager of the channel.
+        with_pool!(&store.db, pool => sqlx::query(
+            "UPDATE container_grants SET role = 'manager' WHERE container_id = 3 AND principal_id = $1",
+        )
+        .bind(member.identity.user_id)
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected());
+        assert!(
+            store.may_pick_moderators(&member).await.unwrap(),
+            "directly"
+        );
+        with_pool!(&store.db, pool => sqlx::query(
+            "UPDATE container_grants SET role = 'member' WHERE container_id = 3 AND principal_id = $1",
+        )
+        .bind(member.identity.user_id)
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected());
+        with_pool!(&store.db, pool => sqlx::query(
+            "INSERT INTO container_grants (container_id, principal_kind, principal_id, role) VALUES (3, 'group', 2, 'manager')",
+        )
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected());
+        assert!(
+            store.may_pick_moderators(&member).await.unwrap(),
+            "through a group"
+        );
+        let found = store.find_principals(&member, "design").await.unwrap();
+        assert_eq!(found[0].name, "Design 101 students");
+    }
 
     #[test]
     fn like_wildcards_in_search_text_match_literally() {

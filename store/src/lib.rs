@@ -9,6 +9,7 @@ mod db;
 mod directory;
 mod error;
 mod invitations;
+mod live;
 mod media;
 mod moderation;
 mod polls;
@@ -18,19 +19,25 @@ mod site;
 
 use std::sync::Arc;
 
-pub use auth::{hash_password, Viewer, SESSION_TTL_SECS};
+pub use auth::{
+    hash_password, SignInError, Viewer, FAILURES_PER_ACCOUNT, FAILURES_PER_ACCOUNT_AND_ADDRESS,
+    FAILURES_PER_ADDRESS, HASHING_PERMITS, HASHING_QUEUE, SESSION_TTL_SECS,
+};
 pub use chat::CHAT_HISTORY;
 pub use db::Db;
 pub use error::{Error, Result};
+pub use live::LiveRoomSetup;
 pub use polls::POLL_HISTORY;
 pub use qna::QNA_HISTORY;
-pub use seed::DEMO_PASSWORD;
+pub use seed::{DEMO_PASSWORD, LOAD_USER_PREFIX};
 
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
     /// A hash to verify unknown usernames against, made once.
     decoy: Arc<tokio::sync::OnceCell<String>>,
+    /// Sign-in limits and the password-hashing cap, shared by every handle of this store.
+    sign_in_guard: Arc<auth::SignInGuard>,
     changes: tokio::sync::broadcast::Sender<Change>,
 }
 
@@ -50,6 +57,9 @@ pub enum Change {
     Membership { user_id: i64 },
     /// The site's defaults changed (Q&A "according to site default" among them).
     SiteSettings,
+    /// An invitation link of this room was revoked: connections it admitted must be checked
+    /// again.
+    InvitationRevoked { container_id: i64 },
 }
 
 impl Store {
@@ -61,6 +71,7 @@ impl Store {
         Self {
             db,
             decoy: Arc::default(),
+            sign_in_guard: Arc::default(),
             changes: tokio::sync::broadcast::channel(256).0,
         }
     }

@@ -7,6 +7,12 @@ use crate::error::{Error, Result};
 use crate::Store;
 
 pub const DEMO_PASSWORD: &str = "demo";
+/// Load-test users are `load1` … `loadN`.
+pub const LOAD_USER_PREFIX: &str = "load";
+/// The group and channel load-test users join: they see the galleries as students and the
+/// channel as members.
+const LOAD_USER_GROUP: &str = "Design 101 students";
+const LOAD_USER_CHANNEL: &str = "Faculty Lounge";
 
 /// (id, username, display name, site admin)
 const USERS: &[(i64, &str, &str, bool)] = &[
@@ -171,5 +177,166 @@ impl Store {
         });
         tracing::info!("seeded demo data (users admin, teacher, ta, student, student2, outsider; password \"demo\")");
         Ok(true)
+    }
+
+    /// Adds users `load1` … `load{count}` (password `demo`), members of the "Design 101
+    /// students" group and of the channel "Faculty Lounge", so that each load-test bot is its
+    /// own person. Users that exist already are left as they are, so a restart adds nothing.
+    /// Needs the demo data. Returns how many it added.
+    pub async fn seed_load_users(&self, count: u32) -> Result<u32> {
+        let existing: Vec<(String,)> = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT username FROM users WHERE username LIKE $1")
+                .bind(format!("{LOAD_USER_PREFIX}%"))
+                .fetch_all(pool)
+                .await?
+        );
+        let existing: std::collections::HashSet<String> =
+            existing.into_iter().map(|(name,)| name).collect();
+        let missing: Vec<u32> = (1..=count)
+            .filter(|n| !existing.contains(&format!("{LOAD_USER_PREFIX}{n}")))
+            .collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let group: Option<(i64,)> = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT id FROM user_groups WHERE name = $1")
+                .bind(LOAD_USER_GROUP)
+                .fetch_optional(pool)
+                .await?
+        );
+        let channel: Option<(i64,)> = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT id FROM containers WHERE kind = 'channel' AND title = $1")
+                .bind(LOAD_USER_CHANNEL)
+                .fetch_optional(pool)
+                .await?
+        );
+        let (Some((group,)), Some((channel,))) = (group, channel) else {
+            return Err(Error::NotFound(format!(
+                "load-test users join the group {LOAD_USER_GROUP:?} and the channel \
+                 {LOAD_USER_CHANNEL:?} of the demo data; seed it first (SEED_DEMO=1)"
+            )));
+        };
+        // One hash for all: argon2 costs ~19 MiB and tens of milliseconds per call, and the
+        // salt only has to differ between real people's passwords.
+        let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
+            .await
+            .map_err(|e| Error::Hashing(e.to_string()))??;
+        with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM users")
+                .fetch_one(&mut *tx)
+                .await?;
+            for (offset, n) in missing.iter().enumerate() {
+                let id = last + 1 + offset as i64;
+                sqlx::query("INSERT INTO users (id, username, display_name, password_hash, site_admin) VALUES ($1, $2, $3, $4, FALSE)")
+                    .bind(id)
+                    .bind(format!("{LOAD_USER_PREFIX}{n}"))
+                    .bind(format!("Load User {n}"))
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)")
+                    .bind(group)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO container_grants (container_id, principal_kind, principal_id, role) VALUES ($1, 'user', $2, 'member')")
+                    .bind(channel)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        let added = missing.len() as u32;
+        tracing::info!(added, total = count, "seeded load-test users ({LOAD_USER_PREFIX}1 … {LOAD_USER_PREFIX}{count}, password \"demo\")");
+        Ok(added)
+    }
+}
+
+/// A fresh SQLite database with the demo data, for the store's own tests.
+#[cfg(test)]
+pub(crate) async fn demo_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::connect(&format!("sqlite://{}/test.db", dir.path().display()))
+        .await
+        .expect("database");
+    store.seed_demo_if_empty().await.expect("demo data");
+    (store, dir)
+}
+
+#[cfg(test)]
+impl Store {
+    pub(crate) async fn viewer_by_username(&self, username: &str) -> crate::Viewer {
+        let (id,): (i64,) = with_pool!(&self.db, pool =>
+            sqlx::query_as("SELECT id FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_one(pool)
+                .await
+                .expect("a user of that name")
+        );
+        self.viewer_by_id(id).await.unwrap().unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::api::Credentials;
+
+    #[tokio::test]
+    async fn load_users_share_one_hash_join_group_and_channel_and_are_seeded_once() {
+        let (store, _dir) = demo_store().await;
+        let started = std::time::Instant::now();
+        assert_eq!(store.seed_load_users(300).await.unwrap(), 300);
+        let took = started.elapsed();
+        let hashes: Vec<(String,)> = with_pool!(&store.db, pool =>
+            sqlx::query_as("SELECT DISTINCT password_hash FROM users WHERE username LIKE 'load%'")
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        );
+        assert_eq!(hashes.len(), 1, "one hash for all (took {took:?})");
+        let last = store.viewer_by_username("load300").await;
+        let groups = store.groups_of(last.identity.user_id).await.unwrap();
+        assert_eq!(groups, [2], "Design 101 students");
+        let titles: Vec<String> = store
+            .list_containers(&last)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.title)
+            .collect();
+        assert!(titles.contains(&"Faculty Lounge".to_string()), "{titles:?}");
+        assert!(titles.contains(&"Design 101".to_string()), "{titles:?}");
+
+        let credentials = Credentials {
+            username: "load300".into(),
+            password: DEMO_PASSWORD.into(),
+        };
+        let (_, me) = store.sign_in(&credentials, None).await.unwrap();
+        assert_eq!(me.name, "Load User 300");
+
+        assert_eq!(store.seed_load_users(300).await.unwrap(), 0, "a restart");
+        assert_eq!(store.seed_load_users(302).await.unwrap(), 2, "more later");
+        let (count,): (i64,) = with_pool!(&store.db, pool =>
+            sqlx::query_as("SELECT COUNT(*) FROM users WHERE username LIKE 'load%'")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        );
+        assert_eq!(count, 302);
+    }
+
+    #[tokio::test]
+    async fn load_users_need_the_demo_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/empty.db", dir.path().display()))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.seed_load_users(3).await,
+            Err(Error::NotFound(_))
+        ));
     }
 }

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use loadtest::{process_usage, sign_in, sign_in_load_users, Bot, BotConfig};
 use protocol::{ClientMessage, ServerMessage};
-use loadtest::{process_usage, sign_in, Bot, BotConfig};
 use room::{ChatChannel, Reaction, Seat};
 
 const ROOM: i64 = 2;
@@ -81,10 +81,8 @@ async fn delivered(bots: &[Bot], count: usize, wanted: impl Fn(&ServerMessage) -
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let teacher = sign_in(&args.url, "teacher", "demo").await?;
-    let students = [
-        sign_in(&args.url, "student", "demo").await?,
-        sign_in(&args.url, "student2", "demo").await?,
-    ];
+    // Each bot is its own person (`SEED_LOAD_USERS` on the server).
+    let students = sign_in_load_users(&args.url, args.participants).await?;
     let saved = reqwest::Client::new()
         .put(format!("{}/api/containers/{ROOM}/room", args.url))
         .header("cookie", &teacher)
@@ -115,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let pending: Vec<_> = batch
             .iter()
             .map(|&i| {
-                let config = config(&students[i % 2], Seat::Viewer);
+                let config = config(&students[i - 1], Seat::Viewer);
                 async move {
                     let started = Instant::now();
                     Bot::join(config).await.map(|bot| (started.elapsed(), bot))

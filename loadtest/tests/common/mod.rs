@@ -18,14 +18,19 @@ pub struct LiveServer {
 }
 
 pub async fn start_server() -> LiveServer {
-    serve(tempfile::tempdir().expect("temp dir")).await
+    serve(tempfile::tempdir().expect("temp dir"), |_| {}).await
 }
 
-async fn serve(dir: tempfile::TempDir) -> LiveServer {
+/// A server whose configuration `adjust` changes first (shorter timeouts, looser limits).
+pub async fn start_server_with(adjust: impl FnOnce(&mut Config)) -> LiveServer {
+    serve(tempfile::tempdir().expect("temp dir"), adjust).await
+}
+
+async fn serve(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> LiveServer {
     let url = format!("sqlite://{}/test.db", dir.path().display());
-    let state = AppState::new(&Config::for_tests(url))
-        .await
-        .expect("app state");
+    let mut config = Config::for_tests(url);
+    adjust(&mut config);
+    let state = AppState::new(&config).await.expect("app state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -43,7 +48,7 @@ impl LiveServer {
     /// A new server process on the same database (the old one stops using it).
     pub async fn restart(self) -> LiveServer {
         self.state.store.db().close().await;
-        serve(self._dir).await
+        serve(self._dir, |_| {}).await
     }
 
     /// Enables an Interactive room on [`ROOM`] through the REST API, as its manager.

@@ -1,5 +1,5 @@
-//! Chat in a live room: the rules decide under the room's lock, the socket handler stores,
-//! and the message goes to exactly those joined participants who may read its channel.
+//! Chat in a live room: the room's actor checks the writer's rights now, the socket handler
+//! stores, and the message goes to exactly those joined participants who may read its channel.
 
 use protocol::ServerMessage;
 use room::{ChatChannel, ChatRules, ParticipantId, RoomError};
@@ -8,86 +8,78 @@ use super::Hub;
 
 impl Hub {
     /// Checks a message of joined participant `id`; returns the text to store and the author.
-    pub fn check_chat(
+    pub async fn check_chat(
         &self,
         container_id: i64,
         id: ParticipantId,
         channel: ChatChannel,
-        text: &str,
+        text: String,
     ) -> Result<(String, i64), RoomError> {
-        let rooms = self.rooms.lock().expect("room lock");
-        let live = rooms.get(&container_id).ok_or(RoomError::NotInRoom)?;
-        let actor = live.joined_actor(id)?;
-        let text = live.chat.check_post(&actor, channel, text)?;
-        Ok((text, actor.user_id))
+        self.in_room(container_id, move |live| {
+            let actor = live.joined_actor(id)?;
+            let text = live.chat.check_post(&actor, channel, &text)?;
+            Ok((text, actor.user_id))
+        })
+        .await
     }
 
-    pub fn check_chat_moderation(
+    pub async fn check_chat_moderation(
         &self,
         container_id: i64,
         id: ParticipantId,
     ) -> Result<(), RoomError> {
-        let rooms = self.rooms.lock().expect("room lock");
-        let live = rooms.get(&container_id).ok_or(RoomError::NotInRoom)?;
-        let actor = live.joined_actor(id)?;
-        ChatRules::check_moderation(&actor)
+        self.in_room(container_id, move |live| {
+            ChatRules::check_moderation(&live.joined_actor(id)?)
+        })
+        .await
     }
 
     /// Blocks a participant of the room (by user) from writing; everyone in the room is told.
-    pub fn block_in_chat(
+    pub async fn block_in_chat(
         &self,
         container_id: i64,
         id: ParticipantId,
         user_id: i64,
     ) -> Result<(), RoomError> {
-        let mut rooms = self.rooms.lock().expect("room lock");
-        let live = rooms.get_mut(&container_id).ok_or(RoomError::NotInRoom)?;
-        let actor = live.joined_actor(id)?;
-        let target = live
-            .rules
-            .participants()
-            .find(|p| p.user_id == user_id)
-            .ok_or(RoomError::NotInRoom)?;
-        let moderator = target.rights.backchannel();
-        if live.chat.block(&actor, user_id, moderator)? {
-            let message = ServerMessage::ChatBlocked { user_id };
-            for participant in live.rules.participants() {
-                if let Some(connection) = live.connections.get(&participant.id) {
-                    let _ = connection.outbox.send(message.clone());
-                }
+        self.in_room(container_id, move |live| {
+            let actor = live.joined_actor(id)?;
+            let target = live
+                .rules
+                .participants()
+                .find(|p| p.user_id == user_id)
+                .ok_or(RoomError::NotInRoom)?;
+            let moderator = target.rights.backchannel();
+            if live.chat.block(&actor, user_id, moderator)? {
+                live.to_joined(&ServerMessage::ChatBlocked { user_id }, |_| true);
             }
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
-    /// Sends `message` to the joined participants who may read `channel`.
-    pub fn broadcast_chat(&self, container_id: i64, channel: ChatChannel, message: ServerMessage) {
-        let rooms = self.rooms.lock().expect("room lock");
-        let Some(live) = rooms.get(&container_id) else {
-            return;
-        };
-        for participant in live.rules.participants() {
-            let Some(connection) = live.connections.get(&participant.id) else {
-                continue;
-            };
-            if room::may_read(channel, &connection.actor, live.chat.group_chat) {
-                let _ = connection.outbox.send(message.clone());
-            }
-        }
-    }
-
-    /// The rights of connection `id` and the channels it may read now (for history).
-    pub fn readable(
+    /// Sends `message` to the joined participants who may read `channel` now.
+    pub async fn broadcast_chat(
         &self,
         container_id: i64,
-        id: ParticipantId,
-    ) -> Option<(room::Actor, Vec<ChatChannel>)> {
-        let rooms = self.rooms.lock().expect("room lock");
-        let live = rooms.get(&container_id)?;
-        let actor = live.connections.get(&id)?.actor;
+        channel: ChatChannel,
+        message: ServerMessage,
+    ) {
+        let _ = self
+            .call(container_id, move |live| {
+                let group_chat = live.chat.group_chat;
+                live.to_joined(&message, |c| room::may_read(channel, &c.actor, group_chat));
+            })
+            .await;
+    }
+}
+
+impl super::LiveRoom {
+    /// The rights of connection `id` and the channels it may read now (for history).
+    pub(super) fn readable(&self, id: ParticipantId) -> Option<(room::Actor, Vec<ChatChannel>)> {
+        let actor = self.connections.get(&id)?.actor;
         let channels = [ChatChannel::Group, ChatChannel::Backchannel]
             .into_iter()
-            .filter(|&channel| room::may_read(channel, &actor, live.chat.group_chat))
+            .filter(|&channel| room::may_read(channel, &actor, self.chat.group_chat))
             .collect();
         Some((actor, channels))
     }

@@ -9,25 +9,15 @@ use room::{Actor, Event, ParticipantId, PollRecord, QuestionRecord, RoomError};
 use super::{Hub, LiveRoom};
 
 impl LiveRoom {
-    fn send(&self, to: ParticipantId, message: ServerMessage) {
-        if let Some(connection) = self.connections.get(&to) {
-            let _ = connection.outbox.send(message);
-        }
-    }
-
     /// Joined participants with their current rights.
-    fn joined(&self) -> impl Iterator<Item = (ParticipantId, &super::Connection)> {
+    fn joined(&self) -> impl Iterator<Item = (ParticipantId, &super::state::Connection)> {
         self.rules
             .participants()
             .filter_map(|p| self.connections.get(&p.id).map(|c| (p.id, c)))
     }
 
     fn to_room_moderators(&self, message: ServerMessage) {
-        for (_, connection) in self.joined() {
-            if connection.actor.rights.room_moderator {
-                let _ = connection.outbox.send(message.clone());
-            }
-        }
+        self.to_joined(&message, |c| c.actor.rights.room_moderator);
     }
 
     pub(super) fn standing(&self, actor: &Actor) -> Standing {
@@ -44,7 +34,9 @@ impl LiveRoom {
     pub(super) fn send_standing(&self, id: ParticipantId) {
         if let Some(connection) = self.connections.get(&id) {
             let standing = self.standing(&connection.actor);
-            let _ = connection.outbox.send(ServerMessage::Standing { standing });
+            connection
+                .outbox
+                .send(&ServerMessage::Standing { standing });
         }
     }
 
@@ -72,10 +64,10 @@ impl LiveRoom {
         };
         self.send_standing(id);
         let hands = self.hands_for(id, &connection.actor);
-        self.send(id, ServerMessage::Hands { hands });
+        self.send(id, &ServerMessage::Hands { hands });
         if connection.actor.rights.room_moderator {
             let requests = self.rules.stage_requests().to_vec();
-            self.send(id, ServerMessage::StageRequests { requests });
+            self.send(id, &ServerMessage::StageRequests { requests });
         }
     }
 
@@ -85,9 +77,9 @@ impl LiveRoom {
             Event::StageRequestsChanged { requests } => {
                 self.to_room_moderators(ServerMessage::StageRequests { requests });
             }
-            Event::Invited { participant } => self.send(participant, ServerMessage::Invited),
+            Event::Invited { participant } => self.send(participant, &ServerMessage::Invited),
             Event::StageRequestDeclined { participant } => {
-                self.send(participant, ServerMessage::StageRequestDeclined);
+                self.send(participant, &ServerMessage::StageRequestDeclined);
             }
             Event::InvitationDeclined { participant } => {
                 self.to_room_moderators(ServerMessage::InvitationDeclined { participant });
@@ -95,51 +87,38 @@ impl LiveRoom {
             Event::HandsChanged { .. } => {
                 for (id, connection) in self.joined() {
                     let hands = self.hands_for(id, &connection.actor);
-                    let _ = connection.outbox.send(ServerMessage::Hands { hands });
+                    connection.outbox.send(&ServerMessage::Hands { hands });
                 }
             }
             Event::Reacted {
                 participant,
                 reaction,
             } => {
-                for (_, connection) in self.joined() {
-                    let _ = connection.outbox.send(ServerMessage::Reaction {
-                        participant,
-                        reaction,
-                    });
-                }
+                let message = ServerMessage::Reaction {
+                    participant,
+                    reaction,
+                };
+                self.to_joined(&message, |_| true);
             }
             Event::Moderated {
                 participant,
                 action,
             } => self.send(
                 participant,
-                ServerMessage::Moderated {
+                &ServerMessage::Moderated {
                     action,
                     message: action.message().to_owned(),
-                },
-            ),
-            // Still joined when this is fanned out: `Left` follows.
-            Event::Removed {
-                participant,
-                reason,
-            } => self.send(
-                participant,
-                ServerMessage::Closed {
-                    reason,
-                    message: reason.message().to_owned(),
                 },
             ),
             Event::RightsChanged {
                 participant,
                 rights,
             } => {
-                for (_, connection) in self.joined() {
-                    let _ = connection.outbox.send(ServerMessage::ParticipantRights {
-                        participant,
-                        rights,
-                    });
-                }
+                let message = ServerMessage::ParticipantRights {
+                    participant,
+                    rights,
+                };
+                self.to_joined(&message, |_| true);
                 self.replay_stage(participant);
             }
             Event::Launched { .. }
@@ -147,64 +126,68 @@ impl LiveRoom {
             | Event::SeatChanged { .. }
             | Event::MediaChanged { .. }
             | Event::Left { .. }
+            | Event::Removed { .. }
             | Event::Closed { .. } => {
-                unreachable!("fanned out by Hub::fan_out")
+                unreachable!("fanned out by LiveRoom::fan_out")
             }
         }
     }
 }
 
 impl Hub {
-    /// The rights of joined participant `id` and whether Q&A is on, for Q&A and polls.
-    pub fn joined_with_qna(
+    /// The rights of joined participant `id` now and whether Q&A is on, for Q&A and polls.
+    pub async fn joined_with_qna(
         &self,
         container_id: i64,
         id: ParticipantId,
     ) -> Result<(Actor, bool), RoomError> {
-        let rooms = self.rooms.lock().expect("room lock");
-        let live = rooms.get(&container_id).ok_or(RoomError::NotInRoom)?;
-        Ok((live.joined_actor(id)?, live.qna))
+        self.in_room(container_id, move |live| {
+            Ok((live.joined_actor(id)?, live.qna))
+        })
+        .await
     }
 
     /// The user behind a participant, for the moderation log.
-    pub fn user_of(&self, container_id: i64, id: ParticipantId) -> Option<i64> {
-        let rooms = self.rooms.lock().expect("room lock");
-        rooms
-            .get(&container_id)?
-            .rules
-            .participant(id)
-            .map(|p| p.user_id)
+    pub async fn user_of(&self, container_id: i64, id: ParticipantId) -> Option<i64> {
+        self.call(container_id, move |live| {
+            live.rules.participant(id).map(|p| p.user_id)
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// A question as each joined participant who may see it sees it.
-    pub fn send_question(&self, container_id: i64, record: &QuestionRecord) {
-        let rooms = self.rooms.lock().expect("room lock");
-        let Some(live) = rooms.get(&container_id) else {
-            return;
-        };
-        for (_, connection) in live.joined() {
-            if let Some(question) = record.view_for(&connection.actor) {
-                let question = Box::new(question);
-                let _ = connection.outbox.send(ServerMessage::Question { question });
-            }
-        }
+    pub async fn send_question(&self, container_id: i64, record: QuestionRecord) {
+        let _ = self
+            .call(container_id, move |live| {
+                for (_, connection) in live.joined() {
+                    if let Some(question) = record.view_for(&connection.actor) {
+                        let question = Box::new(question);
+                        connection
+                            .outbox
+                            .send(&ServerMessage::Question { question });
+                    }
+                }
+            })
+            .await;
     }
 
     /// A poll to everyone joined, or (after a vote) to chat moderators and the voter only:
     /// nobody else's view changed.
-    pub fn send_poll(&self, container_id: i64, record: &PollRecord, voter: Option<i64>) {
-        let rooms = self.rooms.lock().expect("room lock");
-        let Some(live) = rooms.get(&container_id) else {
-            return;
-        };
-        for (_, connection) in live.joined() {
-            let actor = &connection.actor;
-            let concerned =
-                voter.is_none_or(|voter| actor.rights.chat_moderator || actor.user_id == voter);
-            if concerned {
-                let poll = Box::new(record.view_for(actor));
-                let _ = connection.outbox.send(ServerMessage::Poll { poll });
-            }
-        }
+    pub async fn send_poll(&self, container_id: i64, record: PollRecord, voter: Option<i64>) {
+        let _ = self
+            .call(container_id, move |live| {
+                for (_, connection) in live.joined() {
+                    let actor = &connection.actor;
+                    let concerned = voter
+                        .is_none_or(|voter| actor.rights.chat_moderator || actor.user_id == voter);
+                    if concerned {
+                        let poll = Box::new(record.view_for(actor));
+                        connection.outbox.send(&ServerMessage::Poll { poll });
+                    }
+                }
+            })
+            .await;
     }
 }

@@ -19,11 +19,17 @@ impl Session {
     ) -> Result<(), ServerMessage> {
         let hub = &self.state.hub;
         let room = self.container_id;
-        let rules = |command| hub.command(room, id, command).map(|_| ()).map_err(refusal);
+        let rules = |command| async move {
+            hub.command(room, id, command)
+                .await
+                .map(|_| ())
+                .map_err(refusal)
+        };
         match message {
             ClientMessage::SetStageAccess { access } => {
                 let changed = hub
                     .command(room, id, Command::SetStageAccess { access })
+                    .await
                     .map_err(refusal)?;
                 if changed {
                     // The room keeps it for its next sessions.
@@ -35,36 +41,45 @@ impl Session {
                 }
                 Ok(())
             }
-            ClientMessage::RequestStage => rules(Command::RequestStage { participant: id }),
+            ClientMessage::RequestStage => rules(Command::RequestStage { participant: id }).await,
             ClientMessage::CancelStageRequest => {
-                rules(Command::CancelStageRequest { participant: id })
+                rules(Command::CancelStageRequest { participant: id }).await
             }
             ClientMessage::AnswerStageRequest {
                 participant,
                 approve,
-            } => rules(Command::AnswerStageRequest {
-                participant,
-                approve,
-            }),
+            } => {
+                rules(Command::AnswerStageRequest {
+                    participant,
+                    approve,
+                })
+                .await
+            }
             ClientMessage::InviteToStage { participant } => {
-                rules(Command::InviteToStage { participant })
+                rules(Command::InviteToStage { participant }).await
             }
             ClientMessage::DeclineInvitation => {
-                rules(Command::DeclineInvitation { participant: id })
+                rules(Command::DeclineInvitation { participant: id }).await
             }
-            ClientMessage::RaiseHand => rules(Command::RaiseHand { participant: id }),
-            ClientMessage::LowerHand { participant } => rules(Command::LowerHand {
-                participant: participant.unwrap_or(id),
-            }),
-            ClientMessage::React { reaction } => rules(Command::React {
-                participant: id,
-                reaction,
-            }),
+            ClientMessage::RaiseHand => rules(Command::RaiseHand { participant: id }).await,
+            ClientMessage::LowerHand { participant } => {
+                rules(Command::LowerHand {
+                    participant: participant.unwrap_or(id),
+                })
+                .await
+            }
+            ClientMessage::React { reaction } => {
+                rules(Command::React {
+                    participant: id,
+                    reaction,
+                })
+                .await
+            }
             ClientMessage::Moderate {
                 participant,
                 action,
             } => {
-                let target = hub.user_of(room, participant);
+                let target = hub.user_of(room, participant).await;
                 let changed = hub
                     .command(
                         room,
@@ -74,12 +89,12 @@ impl Session {
                             action,
                         },
                     )
+                    .await
                     .map_err(refusal)?;
-                let moderator = hub.joined_with_qna(room, id);
-                if let (true, Some(target), Ok((actor, _))) = (changed, target, moderator) {
+                if let (true, Some(target)) = (changed, target) {
                     self.state
                         .store
-                        .log_moderation(room, actor.user_id, target, action.as_str())
+                        .log_moderation(room, self.user_id(), target, action.as_str())
                         .await
                         .map_err(store_refusal)?;
                 }
@@ -97,7 +112,7 @@ impl Session {
         let hub = &self.state.hub;
         let store = &self.state.store;
         let room = self.container_id;
-        let (actor, qna) = hub.joined_with_qna(room, id).map_err(refusal)?;
+        let (actor, qna) = hub.joined_with_qna(room, id).await.map_err(refusal)?;
         let question = |question_id| async move {
             match store.question(room, question_id).await {
                 Ok(record) if record.may_see(&actor) => Ok(record),
@@ -119,7 +134,7 @@ impl Session {
                     .ask_question(room, actor.user_id, &self.name, &text)
                     .await
                     .map_err(store_refusal)?;
-                hub.send_question(room, &record);
+                hub.send_question(room, record).await;
             }
             ClientMessage::Reply {
                 question: question_id,
@@ -131,7 +146,7 @@ impl Session {
                     .reply_to_question(room, question_id, actor.user_id, &self.name, &text)
                     .await
                     .map_err(store_refusal)?;
-                hub.send_question(room, &record);
+                hub.send_question(room, record).await;
             }
             ClientMessage::PublishQuestion {
                 question: question_id,
@@ -146,7 +161,7 @@ impl Session {
                     .mark_question(room, question_id, publish, !publish)
                     .await
                     .map_err(store_refusal)?;
-                hub.send_question(room, &record);
+                hub.send_question(room, record).await;
             }
             ClientMessage::Upvote {
                 question: question_id,
@@ -161,7 +176,7 @@ impl Session {
                 {
                     return Err(refusal(RoomError::AlreadyVoted));
                 }
-                hub.send_question(room, &question(question_id).await?);
+                hub.send_question(room, question(question_id).await?).await;
             }
             ClientMessage::LaunchPoll { poll: draft } => {
                 let draft = room::check_poll(&actor, &draft).map_err(refusal)?;
@@ -169,7 +184,7 @@ impl Session {
                     .create_poll(room, actor.user_id, &draft)
                     .await
                     .map_err(store_refusal)?;
-                hub.send_poll(room, &record, None);
+                hub.send_poll(room, record, None).await;
             }
             ClientMessage::Vote {
                 poll: poll_id,
@@ -190,7 +205,8 @@ impl Session {
                             .unwrap_or(RoomError::AlreadyVoted),
                     ));
                 }
-                hub.send_poll(room, &poll(poll_id).await?, Some(actor.user_id));
+                hub.send_poll(room, poll(poll_id).await?, Some(actor.user_id))
+                    .await;
             }
             ClientMessage::ClosePoll { poll: poll_id } => {
                 room::check_run_polls(&actor).map_err(refusal)?;
@@ -199,7 +215,7 @@ impl Session {
                     .close_poll(room, poll_id)
                     .await
                     .map_err(store_refusal)?;
-                hub.send_poll(room, &record, None);
+                hub.send_poll(room, record, None).await;
             }
             _ => unreachable!("signalling and chat are handled by Session::handle"),
         }

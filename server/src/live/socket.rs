@@ -2,58 +2,36 @@
 //! authorised like the room page (session cookie, room entry rights); every message after it
 //! is authorised again by the rules before anything changes.
 
-use protocol::{
-    ClientMessage, PublishedTrack, RoomInfo, ServerMessage, MAX_CLIENT_MESSAGE_BYTES,
-    PROTOCOL_VERSION,
-};
+use std::time::{Duration, Instant};
+
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use protocol::{
+    close_code, ClientMessage, PublishedTrack, RoomInfo, ServerMessage, MAX_CLIENT_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+};
 use room::{Actor, Command, ParticipantId, RoomError};
 use serde::Deserialize;
-use tokio::sync::mpsc;
 
+use super::outbox::{outbox, Next, Outbox, OutboxReceiver, Wire};
 use crate::api::{ApiPath, ApiQuery};
 use crate::error::AppError;
 use crate::session::{is_cross_site, CurrentViewer};
-use crate::sfu::MemberKey;
 use crate::AppState;
 
 /// Most tracks one publisher may declare: microphone, camera, screen.
 const MAX_PUBLISHED_TRACKS: usize = 3;
-/// Messages a connection may send in a burst, and per second after it. A person's clicks and
-/// the browser's renegotiations stay far below; a runaway or hostile client is cut short.
-const BURST: f64 = 40.0;
-const PER_SECOND: f64 = 20.0;
-
-/// A token bucket per connection.
-struct RateLimit {
-    tokens: f64,
-    last: std::time::Instant,
-}
-
-impl RateLimit {
-    fn new(now: std::time::Instant) -> Self {
-        Self {
-            tokens: BURST,
-            last: now,
-        }
-    }
-
-    fn allow(&mut self, now: std::time::Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
-        self.last = now;
-        if self.tokens < 1.0 {
-            return false;
-        }
-        self.tokens -= 1.0;
-        true
-    }
-}
+/// A write the client's TCP window does not take within this is a client not reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time to hand a close frame to a client that may have stopped reading.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Refused messages in a row (over the rate) after which the connection is closed.
+const MAX_STRIKES: u32 = 200;
 
 #[derive(Deserialize)]
 pub struct SocketQuery {
@@ -88,13 +66,20 @@ pub async fn room_socket(
             ),
         });
     }
-    let invite = match query.invite.as_deref() {
-        Some(token) => Some(state.store.check_invitation(container_id, token).await?),
+    let invite = match query.invite {
+        Some(token) => Some((
+            state.store.check_invitation(container_id, &token).await?,
+            token,
+        )),
         None => None,
     };
     let entry = state
         .store
-        .room_entry_as(&viewer, container_id, invite)
+        .room_entry_as(
+            &viewer,
+            container_id,
+            invite.as_ref().map(|(role, _)| *role),
+        )
         .await?;
     let upgrade = upgrade.map_err(|rejection| AppError::Request {
         status: rejection.status(),
@@ -121,12 +106,13 @@ pub async fn room_socket(
         name: viewer.me.name.clone(),
         actor,
         invite,
-        qna: entry.qna_enabled,
-        stage_access: entry.stage_access,
         info,
     };
+    // The frame limit equals the message limit: an oversize frame is refused at its header,
+    // before its payload is read.
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
         .on_upgrade(move |socket| session.run(socket)))
 }
 
@@ -141,162 +127,247 @@ pub(super) struct Session {
     pub(super) container_id: i64,
     pub(super) name: String,
     actor: Actor,
-    invite: Option<domain::api::InviteRole>,
-    qna: bool,
-    stage_access: room::StageAccess,
+    invite: Option<(domain::api::InviteRole, String)>,
     info: RoomInfo,
 }
 
+type Sink = SplitSink<WebSocket, Message>;
+
 impl Session {
+    /// The signed-in user behind this connection.
+    pub(super) fn user_id(&self) -> i64 {
+        self.actor.user_id
+    }
+
     async fn run(mut self, socket: WebSocket) {
         let hub = self.state.hub.clone();
-        let (outbox, mut inbox) = mpsc::unbounded_channel();
-        let setup = super::RoomSetup {
-            mode: self.info.mode,
-            stage_access: self.stage_access,
-            group_chat: self.info.group_chat,
-            qna: self.qna,
+        let (outbox, receiver) = outbox();
+        let (mut sink, stream) = socket.split();
+        let connected = hub
+            .connect(
+                self.container_id,
+                self.actor,
+                self.invite.take(),
+                outbox.clone(),
+            )
+            .await;
+        let connected = match connected {
+            Ok(connected) => connected,
+            Err(refusal) => {
+                let code = match refusal {
+                    ServerMessage::Closed { .. } => close_code::ENDED,
+                    _ => close_code::POLICY,
+                };
+                let text = Wire::new(&refusal).text();
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+                    sink.send(Message::Text(text)).await?;
+                    sink.send(close_frame(code, "refused")).await
+                })
+                .await;
+                return;
+            }
         };
-        let connected = hub.connect(
-            self.container_id,
-            setup,
-            self.actor,
-            self.invite,
-            outbox.clone(),
-        );
         let id = connected.id;
         self.info.open = connected.open;
         self.info.may_take_stage =
             room::may_take_stage(self.info.mode, connected.stage_access, &self.actor);
-        let _ = outbox.send(ServerMessage::Welcome {
+        outbox.send(&ServerMessage::Welcome {
             room: self.info.clone(),
         });
-        let (mut sink, mut stream) = socket.split();
-        let mut limit = RateLimit::new(std::time::Instant::now());
-        loop {
-            tokio::select! {
-                outgoing = inbox.recv() => {
-                    let Some(message) = outgoing else { break };
-                    let text = serde_json::to_string(&message).expect("server messages serialise");
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        break;
-                    }
-                }
-                incoming = stream.next() => match incoming {
-                    Some(Ok(Message::Text(_))) if !limit.allow(std::time::Instant::now()) => {
-                        let _ = outbox.send(ServerMessage::error(
-                            "rate_limited",
-                            "Too many messages at once; this one was ignored.",
-                        ));
-                    }
-                    Some(Ok(Message::Text(text))) => {
-                        let reply = match serde_json::from_str::<ClientMessage>(&text) {
-                            Ok(message) => self.handle(id, message, &outbox).await,
-                            Err(error) => Err(ServerMessage::error(
-                                "bad_message",
-                                format!("The message was not understood: {error}"),
-                            )),
-                        };
-                        if let Err(refusal) = reply {
-                            let _ = outbox.send(refusal);
-                        }
-                    }
-                    Some(Ok(Message::Binary(_))) => {
-                        let _ = outbox.send(ServerMessage::error("bad_message", "Messages are JSON text."));
-                    }
-                    Some(Ok(_)) => {}
-                    // Oversize frames end the stream with an error: the client gets a close.
-                    Some(Err(_)) | None => break,
-                },
+        let ping_every = hub.config().ping_interval;
+        let mut writer = tokio::spawn(write_loop(sink, receiver, ping_every));
+        let writer_done = tokio::select! {
+            _ = &mut writer => true,
+            () = self.read_loop(id, stream, &outbox) => false,
+        };
+        if !writer_done {
+            // Let the writer send what it must (a close frame) before the socket goes.
+            if tokio::time::timeout(CLOSE_TIMEOUT * 2, &mut writer)
+                .await
+                .is_err()
+            {
+                writer.abort();
             }
         }
-        hub.disconnect(self.container_id, id);
+        hub.disconnect(self.container_id, id).await;
+    }
+
+    /// Reads frames until the client or the server ends the connection. Every frame counts
+    /// against its sender's rate and proves the client alive.
+    async fn read_loop(
+        &self,
+        id: ParticipantId,
+        mut stream: SplitStream<WebSocket>,
+        outbox: &Outbox,
+    ) {
+        let hub = &self.state.hub;
+        let idle_timeout = hub.config().idle_timeout;
+        let mut strikes = 0u32;
+        let mut last_refusal: Option<Instant> = None;
+        loop {
+            let frame = match tokio::time::timeout(idle_timeout, stream.next()).await {
+                Err(_) => {
+                    tracing::info!(user_id = self.actor.user_id, "room socket silent; dropped");
+                    outbox.abort(close_code::NOT_RESPONDING, "no answer to pings");
+                    return;
+                }
+                Ok(None) => return,
+                Ok(Some(Err(error))) => {
+                    if is_too_big(&error) {
+                        tracing::warn!(user_id = self.actor.user_id, "oversize frame refused");
+                        outbox.abort(close_code::TOO_BIG, "frames are limited to 64 KiB");
+                    }
+                    return;
+                }
+                Ok(Some(Ok(frame))) => frame,
+            };
+            // Once the server has closed this connection, nothing sent on it has any effect.
+            if outbox.is_closing() || matches!(frame, Message::Close(_)) {
+                return;
+            }
+            if !hub.allow_message(self.actor.user_id) {
+                strikes += 1;
+                if strikes > MAX_STRIKES {
+                    tracing::warn!(user_id = self.actor.user_id, "room socket flooding; closed");
+                    outbox.abort(close_code::POLICY, "far too many messages");
+                    return;
+                }
+                // One refusal a second is enough to say it; more would only feed the flood.
+                let now = Instant::now();
+                if last_refusal.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
+                    last_refusal = Some(now);
+                    outbox.send(&ServerMessage::error(
+                        "rate_limited",
+                        "Too many messages at once; some were ignored.",
+                    ));
+                }
+                continue;
+            }
+            strikes = 0;
+            let reply = match frame {
+                Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+                    Ok(ClientMessage::Pong) => Ok(()),
+                    Ok(message) => self.handle(id, message, outbox).await,
+                    Err(error) => Err(ServerMessage::error(
+                        "bad_message",
+                        format!("The message was not understood: {error}"),
+                    )),
+                },
+                Message::Binary(_) => Err(ServerMessage::error(
+                    "bad_message",
+                    "Messages are JSON text.",
+                )),
+                // Pings are answered by the socket layer; they still proved the client alive.
+                _ => Ok(()),
+            };
+            if let Err(refusal) = reply {
+                outbox.send(&refusal);
+            }
+        }
     }
 
     async fn handle(
         &self,
         id: ParticipantId,
         message: ClientMessage,
-        outbox: &super::Outbox,
+        outbox: &Outbox,
     ) -> Result<(), ServerMessage> {
         let hub = &self.state.hub;
         let room = self.container_id;
-        let member = MemberKey {
-            room,
-            participant: id,
-        };
-        let rules = |command| {
+        let refusal = |e: RoomError| ServerMessage::from(&e);
+        let rules = |command| async move {
             hub.command(room, id, command)
+                .await
                 .map(|_| ())
                 .map_err(|e| ServerMessage::from(&e))
         };
         match message {
-            ClientMessage::Launch => rules(Command::Launch),
+            ClientMessage::Pong => Ok(()),
+            ClientMessage::Launch => rules(Command::Launch).await,
             ClientMessage::Join { seat, media } => {
                 rules(Command::Join {
                     participant: id,
                     name: self.name.clone(),
                     seat,
                     media,
-                })?;
+                })
+                .await?;
                 // Late joiners read what was said and asked before them.
-                super::rights::replay_history(&self.state.store, hub, room, id, outbox).await;
+                super::rights::replay_history(hub, room, id, outbox).await;
                 Ok(())
             }
             ClientMessage::Chat { channel, text } => {
                 let (text, user_id) = hub
-                    .check_chat(room, id, channel, &text)
-                    .map_err(|e| ServerMessage::from(&e))?;
+                    .check_chat(room, id, channel, text)
+                    .await
+                    .map_err(refusal)?;
                 let message = self
                     .state
                     .store
                     .post_chat(room, channel, user_id, &self.name, &text)
                     .await
                     .map_err(store_refusal)?;
-                hub.broadcast_chat(room, channel, ServerMessage::Chat { message });
+                hub.broadcast_chat(room, channel, ServerMessage::Chat { message })
+                    .await;
                 Ok(())
             }
             ClientMessage::DeleteChat { message } => {
-                hub.check_chat_moderation(room, id)
-                    .map_err(|e| ServerMessage::from(&e))?;
+                hub.check_chat_moderation(room, id).await.map_err(refusal)?;
                 let channel = self
                     .state
                     .store
                     .delete_chat(room, message)
                     .await
                     .map_err(store_refusal)?;
-                hub.broadcast_chat(room, channel, ServerMessage::ChatDeleted { message });
+                hub.broadcast_chat(room, channel, ServerMessage::ChatDeleted { message })
+                    .await;
                 Ok(())
             }
-            ClientMessage::BlockInChat { user_id } => hub
-                .block_in_chat(room, id, user_id)
-                .map_err(|e| ServerMessage::from(&e)),
-            ClientMessage::SetMedia { media } => rules(Command::SetMedia {
-                participant: id,
-                media,
-            }),
-            ClientMessage::SetSeat { seat } => rules(Command::SetSeat {
-                participant: id,
-                seat,
-            }),
-            ClientMessage::EndForAll => rules(Command::EndForAll),
-            ClientMessage::Leave => rules(Command::Leave { participant: id }),
-            ClientMessage::PublishOffer { sdp, tracks, .. } => {
+            ClientMessage::BlockInChat { user_id } => {
+                hub.block_in_chat(room, id, user_id).await.map_err(refusal)
+            }
+            ClientMessage::SetMedia { media } => {
+                rules(Command::SetMedia {
+                    participant: id,
+                    media,
+                })
+                .await
+            }
+            ClientMessage::SetSeat { seat } => {
+                rules(Command::SetSeat {
+                    participant: id,
+                    seat,
+                })
+                .await
+            }
+            ClientMessage::EndForAll => rules(Command::EndForAll).await,
+            ClientMessage::Leave => rules(Command::Leave { participant: id }).await,
+            ClientMessage::PublishOffer {
+                sdp,
+                tracks,
+                restart,
+            } => {
                 check_tracks(&tracks)?;
                 let answer = hub
-                    .publish(room, id, sdp, tracks)
-                    .map_err(|e| ServerMessage::from(&e))?
+                    .publish(room, id, sdp, tracks, restart)
                     .await
-                    .map_err(|e| ServerMessage::error("bad_offer", e.to_string()))?;
-                let _ = outbox.send(ServerMessage::PublishAnswer { sdp: answer });
+                    .map_err(refusal)?
+                    .await
+                    .map_err(|e| ServerMessage::error(e.code(), e.to_string()))?;
+                outbox.send(&ServerMessage::PublishAnswer { sdp: answer });
                 Ok(())
             }
-            ClientMessage::SubscribeAnswer { sdp } => {
-                if !hub.is_joined(room, id) {
-                    return Err(ServerMessage::from(&RoomError::NotInRoom));
-                }
-                hub.sfu().subscribe_answer(member, sdp);
-                Ok(())
+            ClientMessage::SubscribeAnswer { sdp } => hub
+                .media_request(room, id, move |sfu, member| {
+                    sfu.subscribe_answer(member, sdp)
+                })
+                .await
+                .map_err(refusal),
+            ClientMessage::RestartSubscriber => {
+                let slots = self.info.mode.limits().max_visible_cameras as usize;
+                hub.media_request(room, id, move |sfu, member| sfu.subscribe(member, slots))
+                    .await
+                    .map_err(refusal)
             }
             ClientMessage::Subscribe { tiles } => {
                 let limit = self.info.mode.limits().max_visible_cameras as usize;
@@ -306,15 +377,71 @@ impl Session {
                         format!("At most {limit} videos are shown at once in this room."),
                     ));
                 }
-                if !hub.is_joined(room, id) {
-                    return Err(ServerMessage::from(&RoomError::NotInRoom));
-                }
-                hub.sfu().set_tiles(member, tiles);
-                Ok(())
+                hub.media_request(room, id, move |sfu, member| sfu.set_tiles(member, tiles))
+                    .await
+                    .map_err(refusal)
             }
             other => self.handle_collab(id, other).await,
         }
     }
+}
+
+/// Writes what the room queues, pings, and closes the socket when the server ends it. A
+/// client that does not take a write within [`WRITE_TIMEOUT`] is not reading: it is dropped.
+async fn write_loop(mut sink: Sink, mut receiver: OutboxReceiver, ping_every: Duration) {
+    let ping = Wire::new(&ServerMessage::Ping);
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    loop {
+        let next = tokio::select! {
+            next = receiver.next() => next,
+            _ = pings.tick() => Next::Text(ping.text()),
+        };
+        match next {
+            Next::Text(text) => {
+                let sent = tokio::select! {
+                    sent = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(text))) => {
+                        matches!(sent, Ok(Ok(())))
+                    }
+                    _ = receiver.until_aborted() => false,
+                };
+                if !sent {
+                    let abort = receiver.aborted();
+                    let code = abort.map_or(close_code::TOO_SLOW, |a| a.code);
+                    let reason =
+                        abort.map_or("too slow: messages were not being read", |a| a.reason);
+                    let _ =
+                        tokio::time::timeout(CLOSE_TIMEOUT, sink.send(close_frame(code, reason)))
+                            .await;
+                    return;
+                }
+            }
+            Next::Close { code, reason } => {
+                let _ =
+                    tokio::time::timeout(CLOSE_TIMEOUT, sink.send(close_frame(code, reason))).await;
+                return;
+            }
+            Next::Gone => return,
+        }
+    }
+}
+
+fn close_frame(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// Whether a read failed on a frame or message over the size limit.
+fn is_too_big(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = error.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// A store failure as a refusal; internal details stay in the log.
@@ -340,23 +467,4 @@ fn check_tracks(tracks: &[PublishedTrack]) -> Result<(), ServerMessage> {
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::{Duration, Instant};
-
-    use super::*;
-
-    #[test]
-    fn a_burst_passes_then_the_rate_holds() {
-        let start = Instant::now();
-        let mut limit = RateLimit::new(start);
-        let burst = (0..100).filter(|_| limit.allow(start)).count();
-        assert_eq!(burst, BURST as usize);
-        assert!(!limit.allow(start));
-        let second_later = start + Duration::from_secs(1);
-        let refilled = (0..100).filter(|_| limit.allow(second_later)).count();
-        assert_eq!(refilled, PER_SECOND as usize);
-    }
 }

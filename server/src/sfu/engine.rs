@@ -7,7 +7,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use protocol::{Quality, ServerMessage};
+use protocol::{MediaLink, Quality};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::media::{KeyframeRequestKind, MediaKind};
 use str0m::net::{Protocol, Receive};
@@ -17,7 +17,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::peers::*;
-use super::{Command, MemberKey, SfuError, SfuHandle, SfuStats, AUDIO_SLOTS};
+use super::{Command, MemberKey, SfuError, SfuEvent, SfuHandle, SfuStats, AUDIO_SLOTS};
 
 /// Datagrams read per wake-up before commands and timers get a turn.
 const READ_BATCH: usize = 64;
@@ -26,13 +26,20 @@ const HOUSEKEEPING: Duration = Duration::from_millis(250);
 const SPEECH_LEVEL_DBOV: i8 = 50;
 const SPEAKER_MEMORY: Duration = Duration::from_millis(1500);
 const INITIAL_ESTIMATE: Bitrate = Bitrate::kbps(1_500);
+/// How long a connection may have no ICE path before it is given up: a Wi-Fi hand-over or a
+/// laptop waking comes back within it, and forwarding resumes to the same slots.
+const ICE_GRACE: Duration = Duration::from_secs(20);
 
 pub struct Sfu;
 
 impl Sfu {
     /// Binds `bind` and starts the task. `public_ip` is advertised to browsers instead of the
-    /// bound address (a server behind 1:1 NAT, or bound to 0.0.0.0).
-    pub async fn start(bind: SocketAddr, public_ip: Option<IpAddr>) -> io::Result<SfuHandle> {
+    /// bound address (a server behind 1:1 NAT, or bound to 0.0.0.0). What happens to media
+    /// comes out of the returned receiver.
+    pub async fn start(
+        bind: SocketAddr,
+        public_ip: Option<IpAddr>,
+    ) -> io::Result<(SfuHandle, mpsc::UnboundedReceiver<SfuEvent>)> {
         str0m::crypto::from_feature_flags().install_process_default();
         let socket = UdpSocket::bind(bind).await?;
         let local_addr = socket.local_addr()?;
@@ -40,7 +47,10 @@ impl Sfu {
         let candidate = Candidate::host(advertised, "udp")
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error.to_string()))?;
         let (commands, receiver) = mpsc::unbounded_channel();
+        let (events, events_out) = mpsc::unbounded_channel();
         let engine = Engine {
+            events,
+            cut: HashMap::new(),
             socket,
             local_addr,
             candidate,
@@ -59,10 +69,13 @@ impl Sfu {
         };
         tracing::info!(%local_addr, %advertised, "SFU listening");
         tokio::spawn(engine.run(receiver));
-        Ok(SfuHandle {
-            commands,
-            local_addr,
-        })
+        Ok((
+            SfuHandle {
+                commands,
+                local_addr,
+            },
+            events_out,
+        ))
     }
 }
 
@@ -74,6 +87,11 @@ struct RoomMedia {
 }
 
 struct Engine {
+    /// To the live layer; unbounded so media never waits on signalling (events are few:
+    /// offers, slot maps, speaker changes, failures).
+    events: mpsc::UnboundedSender<SfuEvent>,
+    /// Test-only faults: members whose media is cut, until when.
+    cut: HashMap<MemberKey, Instant>,
     socket: UdpSocket,
     local_addr: SocketAddr,
     candidate: Candidate,
@@ -186,9 +204,16 @@ impl Engine {
             },
         };
         let peer = self.peers.get_mut(&key).expect("found above");
-        if let Err(error) = peer.rtc.handle_input(input) {
-            tracing::debug!(%error, "peer input refused; disconnecting");
-            peer.rtc.disconnect();
+        if self.cut.get(&peer.member).is_some_and(|until| now < *until) {
+            return;
+        }
+        match guarded(|| peer.rtc.handle_input(input)) {
+            Some(Ok(())) => {}
+            Some(Err(error)) => {
+                tracing::debug!(%error, "peer input refused; disconnecting");
+                peer.rtc.disconnect();
+            }
+            None => return self.fail_peer(key),
         }
         self.drain(key);
     }
@@ -206,9 +231,16 @@ impl Engine {
         );
         for &key in &due {
             if let Some(peer) = self.peers.get_mut(&key) {
-                if let Err(error) = peer.rtc.handle_input(Input::Timeout(now)) {
-                    tracing::debug!(%error, "peer timeout failed; disconnecting");
-                    peer.rtc.disconnect();
+                match guarded(|| peer.rtc.handle_input(Input::Timeout(now))) {
+                    Some(Ok(())) => {}
+                    Some(Err(error)) => {
+                        tracing::debug!(%error, "peer timeout failed; disconnecting");
+                        peer.rtc.disconnect();
+                    }
+                    None => {
+                        self.fail_peer(key);
+                        continue;
+                    }
                 }
                 self.drain(key);
             }
@@ -231,10 +263,18 @@ impl Engine {
                 return;
             };
             if !peer.rtc.is_alive() {
-                self.remove_peer(key);
+                self.fail_peer(key);
                 return;
             }
-            match peer.rtc.poll_output() {
+            let cut = self
+                .cut
+                .get(&peer.member)
+                .is_some_and(|until| Instant::now() < *until);
+            let Some(output) = guarded(|| peer.rtc.poll_output()) else {
+                return self.fail_peer(key);
+            };
+            match output {
+                Ok(Output::Transmit(_)) if cut => {}
                 Ok(Output::Transmit(transmit)) => {
                     self.stats.datagrams_out += 1;
                     // UDP: a full send buffer drops the datagram, as the network would.
@@ -271,13 +311,69 @@ impl Engine {
                 }
                 self.update_layers(key, Instant::now());
             }
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+            // No path for now: a grace period (see `housekeeping`) rather than a teardown.
+            Event::IceConnectionStateChange(state) => {
                 if let Some(peer) = self.peers.get_mut(&key) {
-                    peer.rtc.disconnect();
+                    if state == IceConnectionState::Disconnected {
+                        peer.disconnected_since.get_or_insert_with(Instant::now);
+                    } else {
+                        peer.disconnected_since = None;
+                    }
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Runs one call into a peer's `Rtc`. Whatever a hostile packet or SDP makes str0m do, a panic
+/// costs that peer only (the caller drops it), never the task that forwards every room.
+pub(super) fn guarded<T>(call: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            tracing::error!("a media connection panicked; it is dropped");
+            None
+        }
+    }
+}
+
+impl Engine {
+    /// A connection died or found no path within its grace: the member's page is told, so
+    /// it builds that connection again, and the peer is forgotten.
+    fn fail_peer(&mut self, key: PeerKey) {
+        if let Some(peer) = self.peers.get(&key) {
+            let link = match peer.role {
+                Role::Publisher(_) => MediaLink::Publisher,
+                Role::Subscriber(_) => MediaLink::Subscriber,
+            };
+            tracing::info!(member = ?peer.member, ?link, "media connection failed");
+            let _ = self.events.send(SfuEvent::PeerFailed {
+                member: peer.member,
+                link,
+            });
+        }
+        self.remove_peer(key);
+    }
+
+    /// Peers past their ICE grace are failed; expired test faults are forgotten.
+    fn expire(&mut self, now: Instant) {
+        let failed: Vec<PeerKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| {
+                p.disconnected_since
+                    .is_some_and(|at| now.duration_since(at) > ICE_GRACE)
+            })
+            .map(|(&key, _)| key)
+            .collect();
+        for key in failed {
+            if let Some(peer) = self.peers.get_mut(&key) {
+                peer.rtc.disconnect();
+            }
+            self.fail_peer(key);
+        }
+        self.cut.retain(|_, until| now < *until);
     }
 }
 

@@ -14,7 +14,7 @@ mod rebase;
 
 use std::net::SocketAddr;
 
-use protocol::{PublishedTrack, ServerMessage, Tile};
+use protocol::{MediaLink, PublishedTrack, SlotAssignment, Tile};
 use room::{MediaState, ParticipantId};
 use tokio::sync::{mpsc, oneshot};
 
@@ -31,14 +31,62 @@ pub struct MemberKey {
     pub participant: ParticipantId,
 }
 
+/// Why an offer was refused. Messages are for people and never echo the parser's internals
+/// (those go to the debug log).
 #[derive(Debug, thiserror::Error)]
 pub enum SfuError {
-    #[error("the offer is not valid SDP: {0}")]
-    BadSdp(String),
-    #[error("the offer was refused: {0}")]
-    Refused(String),
-    #[error("the media server is not running")]
+    #[error("The media offer is not valid SDP.")]
+    BadSdp,
+    #[error("The media offer was refused: {0}")]
+    Shape(#[from] protocol::sdp::SdpRefusal),
+    #[error("The media offer does not match what this room accepts (Opus audio, VP8 video).")]
+    Refused,
+    #[error("The media server is not running.")]
     Stopped,
+}
+
+impl SfuError {
+    /// Stable code for the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadSdp | Self::Shape(_) | Self::Refused => "bad_offer",
+            Self::Stopped => "media_unavailable",
+        }
+    }
+}
+
+/// What the SFU reports to the live layer, which decides who hears it.
+#[derive(Debug)]
+pub enum SfuEvent {
+    /// The server's offer for a member's (new) subscribing connection.
+    SubscribeOffer { member: MemberKey, sdp: String },
+    /// A subscriber's slot map changed.
+    Slots {
+        member: MemberKey,
+        video: Vec<SlotAssignment>,
+        audio: Vec<SlotAssignment>,
+    },
+    /// A subscriber's answer could not be used; its connection is dropped.
+    AnswerRefused { member: MemberKey, message: String },
+    /// Who spoke most recently in a room, latest first.
+    Speakers {
+        room: i64,
+        participants: Vec<ParticipantId>,
+    },
+    /// A connection had no media path for longer than the grace period and was dropped.
+    PeerFailed { member: MemberKey, link: MediaLink },
+}
+
+impl SfuEvent {
+    pub fn room(&self) -> i64 {
+        match self {
+            Self::SubscribeOffer { member, .. }
+            | Self::Slots { member, .. }
+            | Self::AnswerRefused { member, .. }
+            | Self::PeerFailed { member, .. } => member.room,
+            Self::Speakers { room, .. } => *room,
+        }
+    }
 }
 
 pub(crate) enum Command {
@@ -47,13 +95,15 @@ pub(crate) enum Command {
         offer: String,
         tracks: Vec<PublishedTrack>,
         media: MediaState,
+        /// A new peer connection replacing the member's failed one.
+        restart: bool,
         reply: oneshot::Sender<Result<String, SfuError>>,
     },
-    /// Creates the subscriber connection; its offer and slot maps go to `outbox`.
+    /// Creates (or recreates) the subscriber connection; its offer and slot maps go out as
+    /// events.
     Subscribe {
         member: MemberKey,
         video_slots: usize,
-        outbox: mpsc::UnboundedSender<ServerMessage>,
     },
     SubscribeAnswer {
         member: MemberKey,
@@ -77,6 +127,11 @@ pub(crate) enum Command {
     Stats {
         reply: oneshot::Sender<SfuStats>,
     },
+    /// Test-only fault: drop every datagram to and from these members' connections until then.
+    CutMedia {
+        members: Vec<MemberKey>,
+        until: std::time::Instant,
+    },
 }
 
 /// Counters since start, for benchmarks and tests.
@@ -97,6 +152,15 @@ pub struct SfuHandle {
 }
 
 impl SfuHandle {
+    /// A handle whose commands go nowhere: for testing the live layer's decisions alone.
+    #[cfg(test)]
+    pub(crate) fn detached() -> Self {
+        Self {
+            commands: mpsc::unbounded_channel().0,
+            local_addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+        }
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
@@ -114,6 +178,7 @@ impl SfuHandle {
         offer: String,
         tracks: Vec<PublishedTrack>,
         media: MediaState,
+        restart: bool,
     ) -> impl std::future::Future<Output = Result<String, SfuError>> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Publish {
@@ -121,21 +186,24 @@ impl SfuHandle {
             offer,
             tracks,
             media,
+            restart,
             reply,
         });
         async move { answer.await.map_err(|_| SfuError::Stopped)? }
     }
 
-    pub fn subscribe(
-        &self,
-        member: MemberKey,
-        video_slots: usize,
-        outbox: mpsc::UnboundedSender<ServerMessage>,
-    ) {
+    pub fn subscribe(&self, member: MemberKey, video_slots: usize) {
         self.send(Command::Subscribe {
             member,
             video_slots,
-            outbox,
+        });
+    }
+
+    /// Test-only fault (see `TEST_FAULTS`): cuts these members' media for `duration`.
+    pub fn cut_media(&self, members: Vec<MemberKey>, duration: std::time::Duration) {
+        self.send(Command::CutMedia {
+            members,
+            until: std::time::Instant::now() + duration,
         });
     }
 

@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use protocol::{Quality, ServerMessage, Source, Tile};
+use protocol::{Quality, SlotAssignment, Source, Tile};
 use room::MediaState;
 use str0m::change::SdpPendingOffer;
 use str0m::media::{MediaKind, Mid, Pt, Rid};
 use str0m::rtp::Ssrc;
-use tokio::sync::mpsc;
 
 use super::rebase::Rebaser;
 use super::MemberKey;
@@ -151,7 +150,6 @@ impl DownTrack {
 
 #[derive(Debug)]
 pub struct Subscriber {
-    pub outbox: mpsc::UnboundedSender<ServerMessage>,
     pub pending: Option<SdpPendingOffer>,
     pub video: Vec<DownTrack>,
     pub audio: Vec<DownTrack>,
@@ -159,8 +157,8 @@ pub struct Subscriber {
     pub estimate_bps: u64,
     pub pt_video: Option<Pt>,
     pub pt_audio: Option<Pt>,
-    /// The last slot map sent, to send only changes.
-    pub slots_sent: Option<ServerMessage>,
+    /// The last slot map sent (video, audio), to send only changes.
+    pub slots_sent: Option<(Vec<SlotAssignment>, Vec<SlotAssignment>)>,
 }
 
 impl Subscriber {
@@ -185,6 +183,8 @@ pub struct Peer {
     pub deadline: Instant,
     /// Written to since its output was last drained (see `Engine::flush`).
     pub dirty: bool,
+    /// Since when ICE has had no working path; the peer gets a grace period to recover.
+    pub disconnected_since: Option<Instant>,
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Stage requests and invitations, raised hands, reactions, and the room moderators' tools
 //! (stage access, invitation links). What is offered follows the server's `Standing`.
 
-use domain::api::InviteRole;
+use domain::api::{InvitationLink, InviteRole};
 use leptos::prelude::*;
 use room::{Reaction, Seat, StageAccess};
 
@@ -98,8 +98,32 @@ pub fn ModeratorTools(container_id: i64) -> impl IntoView {
         let role = *role;
         async move { crate::api::create_invitation_link(container_id, role).await }
     });
+    // The room's active links, loaded once the tools show and again after each change here.
+    let links = RwSignal::new(Vec::<InvitationLink>::new());
+    let refresh = Action::new(move |_: &()| crate::api::list_invitation_links(container_id));
+    let revoke = Action::new(move |invitation_id: &i64| {
+        crate::api::revoke_invitation_link(container_id, *invitation_id)
+    });
+    Effect::new(move |_| {
+        refresh.dispatch(());
+    });
+    Effect::new(move |_| match refresh.value().get() {
+        Some(Ok(list)) => links.set(list),
+        Some(Err(error)) => ui.notice.set(Some(crate::components::error_text(&error))),
+        None => {}
+    });
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(())) => {
+            refresh.dispatch(());
+        }
+        Some(Err(error)) => ui.notice.set(Some(crate::components::error_text(&error))),
+        None => {}
+    });
     Effect::new(move |_| match create.value().get() {
-        Some(Ok(invitation)) => link.set(Some(absolute(&invitation.path))),
+        Some(Ok(invitation)) => {
+            link.set(Some(absolute(&invitation.path)));
+            refresh.dispatch(());
+        }
         Some(Err(error)) => ui.notice.set(Some(crate::components::error_text(&error))),
         None => {}
     });
@@ -138,8 +162,45 @@ pub fn ModeratorTools(container_id: i64) -> impl IntoView {
                     }/>
                 </label>
             })}
+            <Show when=move || links.with(|links| !links.is_empty())>
+                <ul class="invitation-links" aria-label="Active invitation links">
+                    <For each=move || links.get() key=|link| link.id let(link)>
+                        <li>
+                            <span>{describe(&link)}</span>
+                            <button type="button" title=format!("Revoke the {} link by {}", link.role.as_str(), link.created_by)
+                                on:click=move |_| { revoke.dispatch(link.id); }>"Revoke"</button>
+                        </li>
+                    </For>
+                </ul>
+            </Show>
         </div>
     }
+}
+
+fn role_label(role: InviteRole) -> &'static str {
+    match role {
+        InviteRole::Speaker => "Speaker",
+        InviteRole::Moderator => "Moderator",
+    }
+}
+
+/// "Speaker link by Tess Teacher, 23 h left".
+fn describe(link: &InvitationLink) -> String {
+    let hours_left = ((link.expires_at - now_secs()).max(0) + 3599) / 3600;
+    format!(
+        "{} link by {}, {hours_left} h left",
+        role_label(link.role),
+        link.created_by
+    )
+}
+
+fn now_secs() -> i64 {
+    #[cfg(feature = "hydrate")]
+    return (js_sys::Date::now() / 1000.0) as i64;
+    #[cfg(not(feature = "hydrate"))]
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The link as a person pastes it: with this site's origin.

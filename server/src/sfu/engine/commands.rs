@@ -3,12 +3,11 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use protocol::{PublishedTrack, ServerMessage, Source};
+use protocol::{PublishedTrack, Source};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaAdded, MediaKind};
 use str0m::Rtc;
-use tokio::sync::mpsc;
 
 use super::*;
 
@@ -20,15 +19,20 @@ impl Engine {
                 offer,
                 tracks,
                 media,
+                restart,
                 reply,
             } => {
+                if restart {
+                    if let Some(old) = self.publishers.get(&member).copied() {
+                        self.remove_peer(old);
+                    }
+                }
                 let _ = reply.send(self.publish(member, &offer, tracks, media));
             }
             Command::Subscribe {
                 member,
                 video_slots,
-                outbox,
-            } => self.subscribe(member, video_slots, outbox),
+            } => self.subscribe(member, video_slots),
             Command::SubscribeAnswer { member, answer } => self.subscribe_answer(member, &answer),
             Command::SetTiles { member, tiles } => {
                 if let Some(&key) = self.subscribers.get(&member) {
@@ -76,6 +80,11 @@ impl Engine {
                     ..self.stats
                 });
             }
+            Command::CutMedia { members, until } => {
+                for member in members {
+                    self.cut.insert(member, until);
+                }
+            }
         }
     }
 
@@ -90,6 +99,7 @@ impl Engine {
                 role,
                 deadline: Instant::now(),
                 dirty: false,
+                disconnected_since: None,
             },
         );
         let room = self.rooms.entry(member.room).or_default();
@@ -115,8 +125,12 @@ impl Engine {
         tracks: Vec<PublishedTrack>,
         media: room::MediaState,
     ) -> Result<String, SfuError> {
-        let offer =
-            SdpOffer::from_sdp_string(offer).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        // Bounded before the parser sees it; the parser's own words stay in the debug log.
+        protocol::sdp::check_offer(offer)?;
+        let offer = SdpOffer::from_sdp_string(offer).map_err(|error| {
+            tracing::debug!(%error, "unparsable offer");
+            SfuError::BadSdp
+        })?;
         let declared: HashMap<String, Source> =
             tracks.into_iter().map(|t| (t.mid, t.source)).collect();
         let key = match self.publishers.get(&member) {
@@ -139,14 +153,20 @@ impl Engine {
             publisher.declared.extend(declared);
             publisher.allowed = media;
         }
-        let answer = match peer.rtc.sdp_api().accept_offer(offer) {
-            Ok(answer) => answer,
-            Err(error) => {
+        let accepted = guarded(|| peer.rtc.sdp_api().accept_offer(offer));
+        let answer = match accepted {
+            Some(Ok(answer)) => answer,
+            None => {
+                self.remove_peer(key);
+                return Err(SfuError::Refused);
+            }
+            Some(Err(error)) => {
                 let fresh = matches!(&peer.role, Role::Publisher(p) if p.tracks.is_empty());
                 if fresh {
                     self.remove_peer(key);
                 }
-                return Err(SfuError::Refused(error.to_string()));
+                tracing::debug!(%error, "offer refused");
+                return Err(SfuError::Refused);
             }
         };
         let sdp = answer.to_sdp_string();
@@ -186,12 +206,7 @@ impl Engine {
         self.reassign_room(room);
     }
 
-    fn subscribe(
-        &mut self,
-        member: MemberKey,
-        video_slots: usize,
-        outbox: mpsc::UnboundedSender<ServerMessage>,
-    ) {
+    fn subscribe(&mut self, member: MemberKey, video_slots: usize) {
         if let Some(old) = self.subscribers.get(&member).copied() {
             self.remove_peer(old);
         }
@@ -225,11 +240,11 @@ impl Engine {
         let Some((offer, pending)) = changes.apply() else {
             return;
         };
-        let _ = outbox.send(ServerMessage::SubscribeOffer {
+        let _ = self.events.send(SfuEvent::SubscribeOffer {
+            member,
             sdp: offer.to_sdp_string(),
         });
         let subscriber = Subscriber {
-            outbox,
             pending: Some(pending),
             video,
             audio,
@@ -256,26 +271,33 @@ impl Engine {
             return;
         };
         let Some(pending) = sub.pending.take() else {
-            let _ = sub.outbox.send(ServerMessage::error(
-                "unexpected_answer",
-                "There is no offer waiting for an answer.",
-            ));
+            let _ = self.events.send(SfuEvent::AnswerRefused {
+                member,
+                message: "There is no offer waiting for an answer.".into(),
+            });
             return;
         };
-        let accepted = SdpAnswer::from_sdp_string(answer)
-            .map_err(|e| e.to_string())
-            .and_then(|answer| {
-                rtc.sdp_api()
-                    .accept_answer(pending, answer)
-                    .map_err(|e| e.to_string())
+        let sections = sub.video.len() + sub.audio.len();
+        let accepted = match protocol::sdp::check_answer(answer, sections) {
+            Err(refusal) => Err(refusal.to_string()),
+            Ok(()) => SdpAnswer::from_sdp_string(answer)
+                .map_err(|error| error.to_string())
+                .and_then(|answer| {
+                    guarded(|| rtc.sdp_api().accept_answer(pending, answer))
+                        .ok_or_else(|| "the media server could not use it".to_owned())?
+                        .map_err(|error| error.to_string())
+                })
+                .map_err(|error| {
+                    tracing::debug!(%error, "subscriber answer refused");
+                    "it does not answer the offer".to_owned()
+                }),
+        };
+        if let Err(why) = accepted {
+            let _ = self.events.send(SfuEvent::AnswerRefused {
+                member,
+                message: format!("The media answer was refused: {why}."),
             });
-        if let Err(error) = accepted {
-            let _ = sub.outbox.send(ServerMessage::error(
-                "bad_answer",
-                format!("The media answer was refused: {error}"),
-            ));
-            rtc.disconnect();
-            self.drain(key);
+            self.remove_peer(key);
             return;
         }
         let pt_of = |codec: Codec| {
@@ -343,8 +365,10 @@ impl Engine {
         }
     }
 
-    /// Every 250 ms: active speakers, and layers that went idle or came back.
+    /// Every 250 ms: active speakers, layers that went idle or came back, peers past their
+    /// grace.
     pub(super) fn housekeeping(&mut self, now: Instant) {
+        self.expire(now);
         let rooms: Vec<i64> = self.rooms.keys().copied().collect();
         for room in rooms {
             self.update_speakers(room, now);

@@ -247,13 +247,16 @@ impl Engine {
                 })
                 .collect()
         };
-        let message = ServerMessage::Slots {
-            video: assignments(&sub.video),
-            audio: assignments(&sub.audio),
-        };
-        if sub.slots_sent.as_ref() != Some(&message) {
-            let _ = sub.outbox.send(message.clone());
-            sub.slots_sent = Some(message);
+        let slots = (assignments(&sub.video), assignments(&sub.audio));
+        if sub.slots_sent.as_ref() != Some(&slots) {
+            let (video, audio) = slots.clone();
+            sub.slots_sent = Some(slots);
+            let member = self.peers[&sub_key].member;
+            let _ = self.events.send(SfuEvent::Slots {
+                member,
+                video,
+                audio,
+            });
         }
     }
 
@@ -282,16 +285,12 @@ impl Engine {
         if let Some(media) = self.rooms.get_mut(&room) {
             media.speakers = speakers.clone();
         }
+        // Once per room: the live layer tells everyone joined.
+        let _ = self.events.send(SfuEvent::Speakers {
+            room,
+            participants: speakers,
+        });
         for key in subscribers {
-            if let Some(Peer {
-                role: Role::Subscriber(sub),
-                ..
-            }) = self.peers.get(&key)
-            {
-                let _ = sub.outbox.send(ServerMessage::ActiveSpeakers {
-                    participants: speakers.clone(),
-                });
-            }
             self.assign_audio(key);
         }
     }

@@ -1,0 +1,52 @@
+//! Test-only faults, mounted only with `TEST_FAULTS=1`, so resilience tests can break what a
+//! real network or a bug would break: a user's media path, the whole process, one room.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    tracing::warn!("TEST_FAULTS is set: fault injection routes are mounted");
+    Router::new()
+        .route("/api/test/faults/cut-media", post(cut_media))
+        .route("/api/test/faults/crash", post(crash))
+        .route("/api/test/faults/fail-room/{id}", post(fail_room))
+}
+
+#[derive(Deserialize)]
+struct CutMedia {
+    user: String,
+    seconds: u64,
+}
+
+/// Drops every datagram to and from the user's media connections, in every room, for a while.
+async fn cut_media(
+    State(state): State<AppState>,
+    Json(cut): Json<CutMedia>,
+) -> Result<Json<usize>, AppError> {
+    let user_id = state.store.user_id_by_name(&cut.user).await?;
+    let members = state.hub.members_of(user_id).await;
+    let count = members.len();
+    state
+        .hub
+        .sfu()
+        .cut_media(members, Duration::from_secs(cut.seconds.min(120)));
+    Ok(Json(count))
+}
+
+/// Ends the process at once, as a crash would (nothing is flushed or closed).
+async fn crash() {
+    tracing::warn!("test fault: crashing");
+    std::process::exit(75);
+}
+
+/// Makes room `id`'s actor panic, as a bug would.
+async fn fail_room(State(state): State<AppState>, Path(id): Path<i64>) -> Json<bool> {
+    Json(state.hub.fail_room(id).await)
+}
