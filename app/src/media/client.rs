@@ -13,13 +13,24 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlAudioElement, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcTrackEvent};
 
 use super::devices::{self, LevelMeter};
+use super::health::{self, Healing};
 use super::peer;
 use super::publisher::Publisher;
 use super::signal::Signal;
 use crate::pages::room::state::{Intent, Phase, RoomUi, SidePanel};
-use protocol::{ClientMessage, ServerMessage, Tile};
+use protocol::{ClientMessage, MediaLink, ServerMessage, Tile};
 
 type TrackHandler = Closure<dyn FnMut(RtcTrackEvent)>;
+
+/// Refusals of a rejoin that mean the old seat is not to be had: choose again in Set devices.
+const REJOIN_REFUSALS: [&str; 6] = [
+    "not_open",
+    "room_full",
+    "too_many_devices",
+    "stage_full",
+    "not_allowed",
+    "removed",
+];
 
 pub struct Client {
     pub(super) ui: RoomUi,
@@ -39,11 +50,20 @@ pub struct Client {
     pub(super) container_id: i64,
     /// An invitation link's token, sent with every (re)connection.
     pub(super) invite: Option<String>,
-    /// Failed reconnection attempts in a row (see `reconnect.rs`).
+    /// Reconnection attempts since the connection last proved healthy (see `reconnect.rs`).
     pub(super) attempts: Cell<u32>,
+    /// When the connection was lost, while getting back (ms since the epoch).
+    pub(super) lost_since: Cell<Option<f64>>,
     /// Where we were when the connection dropped: rejoin there without Set devices.
     pub(super) resume: Cell<Option<(Seat, MediaState)>>,
     pub(super) retry: RefCell<Option<Closure<dyn FnMut()>>>,
+    pub(super) retry_timer: Cell<Option<i32>>,
+    /// Both media links' health (see `health.rs`).
+    pub(super) healing: RefCell<Healing>,
+    /// Every peer connection's state changes land here.
+    on_pc_state: Closure<dyn FnMut()>,
+    pub(super) health_timer: Cell<Option<i32>>,
+    pub(super) health_tick: RefCell<Option<Closure<dyn FnMut()>>>,
     reaction_key: Cell<u32>,
 }
 
@@ -66,12 +86,38 @@ impl Client {
             container_id,
             invite,
             attempts: Cell::new(0),
+            lost_since: Cell::new(None),
             resume: Cell::new(None),
             retry: RefCell::new(None),
+            retry_timer: Cell::new(None),
+            healing: RefCell::new(Healing::default()),
+            on_pc_state: {
+                let this = this.clone();
+                Closure::new(move || {
+                    if let Some(client) = this.upgrade() {
+                        client.check_media();
+                    }
+                })
+            },
+            health_timer: Cell::new(None),
+            health_tick: RefCell::new(None),
             reaction_key: Cell::new(0),
         });
+        client.start_health_checks();
         client.connect();
         client
+    }
+
+    /// Reports `pc`'s state changes to [`Client::check_media`].
+    pub(super) fn watch(&self, pc: &RtcPeerConnection) {
+        health::watch(pc, self.on_pc_state.as_ref().unchecked_ref());
+    }
+
+    pub(super) fn connection_of(&self, link: MediaLink) -> Option<RtcPeerConnection> {
+        match link {
+            MediaLink::Publisher => self.publisher.borrow().as_ref().map(|p| p.pc.clone()),
+            MediaLink::Subscriber => self.subscriber.borrow().clone(),
+        }
     }
 
     pub(super) fn send(&self, message: &ClientMessage) {
@@ -95,27 +141,37 @@ impl Client {
     pub(super) fn on_message(&self, message: ServerMessage) {
         let ui = self.ui;
         match message {
+            ServerMessage::Ping => {
+                self.send(&ClientMessage::Pong);
+                self.connection_healthy();
+            }
             ServerMessage::Welcome { room } => {
                 let (open, moderator) = (room.open, room.rights.room_moderator);
                 ui.info.set(Some(room));
-                if let Some((seat, media)) = self.resume.take().filter(|_| open) {
-                    self.send(&ClientMessage::Join { seat, media });
-                } else if open {
-                    self.begin_setup();
-                } else if moderator {
-                    // Enter Room by a room moderator launches the room.
-                    self.send(&ClientMessage::Launch);
-                } else {
-                    ui.phase.set(Phase::Waiting);
+                let resume = self.resume.get();
+                if resume.is_none() {
+                    // Back where we were; only a rejoin still has to prove itself.
+                    self.lost_since.set(None);
+                }
+                match resume {
+                    Some((seat, media)) if open => self.send(&ClientMessage::Join { seat, media }),
+                    None if open => self.begin_setup(),
+                    // Enter Room by a room moderator launches the room (again, after a
+                    // server restart); `Opened` then takes a rejoining page back in.
+                    _ if moderator => self.send(&ClientMessage::Launch),
+                    _ => ui.phase.set(Phase::Waiting),
                 }
             }
             ServerMessage::Opened => {
-                if matches!(ui.phase.get_untracked(), Phase::Waiting | Phase::Connecting) {
+                if let Some((seat, media)) = self.resume.get() {
+                    self.send(&ClientMessage::Join { seat, media });
+                } else if matches!(ui.phase.get_untracked(), Phase::Waiting | Phase::Connecting) {
                     self.begin_setup();
                 }
             }
             ServerMessage::Joined { you, participants } => {
-                self.attempts.set(0);
+                self.resume.set(None);
+                self.connection_healthy();
                 ui.notice.set(None);
                 ui.me.set(Some(you));
                 ui.participants.set(participants);
@@ -126,6 +182,7 @@ impl Client {
             }
             ServerMessage::PublishAnswer { sdp } => self.rc().publisher_answer(sdp),
             ServerMessage::SubscribeOffer { sdp } => self.answer_subscription(sdp),
+            ServerMessage::MediaFailed { link } => self.media_failed(link),
             ServerMessage::Slots { video, .. } => ui.video_slots.set(video),
             ServerMessage::ParticipantJoined { participant } => {
                 ui.participants.update(|list| list.push(participant));
@@ -262,6 +319,13 @@ impl Client {
             ServerMessage::Error { code, message } => {
                 if ui.phase.get_untracked() == Phase::Joining {
                     ui.phase.set(Phase::SetDevices);
+                } else if self.resume.get().is_some()
+                    && ui.me.get_untracked().is_none()
+                    && REJOIN_REFUSALS.contains(&code.as_str())
+                {
+                    // The seat we had is gone (the stage filled up meanwhile, ...).
+                    self.resume.set(None);
+                    self.begin_setup();
                 }
                 leptos::logging::warn!("room refused a request: {code}");
                 ui.notice.set(Some(message));
@@ -517,24 +581,36 @@ impl Client {
         self.send(&ClientMessage::Join { seat, media });
     }
 
+    /// Every offer comes from a new connection on the server (joining, or a restart after
+    /// media failed): answer it from a new one here too, in place of the old.
     fn answer_subscription(&self, sdp: String) {
+        self.drop_subscriber();
+        let pc = match self.subscriber_connection() {
+            Ok(pc) => pc,
+            Err(_) => return self.end("The browser could not open a media connection."),
+        };
         let client = self.rc();
         spawn_local(async move {
-            let pc = match client.subscriber_connection() {
-                Ok(pc) => pc,
-                Err(_) => return client.end("The browser could not open a media connection."),
-            };
-            match peer::answer(&pc, &sdp).await {
-                Ok(answer) => client.send(&ClientMessage::SubscribeAnswer { sdp: answer }),
+            let answered = peer::answer(&pc, &sdp).await;
+            // A later offer replaced this connection meanwhile: that one is answered instead.
+            if client.subscriber.borrow().as_ref() != Some(&pc) {
+                return;
+            }
+            match answered {
+                Ok(answer) => {
+                    client.send(&ClientMessage::SubscribeAnswer { sdp: answer });
+                    // The server's new connection does not know which videos we show.
+                    let tiles = client.last_tiles.borrow().clone();
+                    if !tiles.is_empty() {
+                        client.send(&ClientMessage::Subscribe { tiles });
+                    }
+                }
                 Err(_) => client.end("The browser refused the room's media."),
             }
         });
     }
 
     fn subscriber_connection(&self) -> Result<RtcPeerConnection, JsValue> {
-        if let Some(pc) = self.subscriber.borrow().as_ref() {
-            return Ok(pc.clone());
-        }
         let ice = self
             .ui
             .info
@@ -549,9 +625,29 @@ impl Client {
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         *self._on_track.borrow_mut() = Some(on_track);
+        self.watch(&pc);
         peer::expose("subscriber", &pc);
+        self.healing
+            .borrow_mut()
+            .link(MediaLink::Subscriber)
+            .fresh(health::now_ms());
         *self.subscriber.borrow_mut() = Some(pc.clone());
         Ok(pc)
+    }
+
+    /// Closes the receiving connection and lets its tracks and speakers go.
+    fn drop_subscriber(&self) {
+        if let Some(pc) = self.subscriber.borrow_mut().take() {
+            health::retire(&pc);
+        }
+        for element in self.speakers_out.borrow_mut().drain(..) {
+            let _ = element.pause();
+            element.set_src_object(None);
+        }
+        self.remote.borrow_mut().clear();
+        // The new connection's transceivers are assigned afresh (a `Slots` follows).
+        self.ui.video_slots.set(Vec::new());
+        self.ui.tracks_changed.update(|n| *n += 1);
     }
 
     fn track_arrived(&self, event: RtcTrackEvent) {
@@ -580,6 +676,8 @@ impl Client {
     /// Leaves the live room locally: closes connections, releases devices, shows `message`.
     pub fn end(&self, message: &str) {
         self.replace_signal(None);
+        self.cancel_retry();
+        self.stop_health_checks();
         self.stop_meter();
         self.drop_connections();
         if let Some(local) = self.local.borrow_mut().take() {
@@ -590,9 +688,8 @@ impl Client {
 
     /// Swaps the signalling socket, closing the old one without reporting it lost.
     pub(super) fn replace_signal(&self, signal: Option<Signal>) {
-        if let Some(old) = std::mem::replace(&mut *self.signal.borrow_mut(), signal) {
-            old.close();
-        }
+        let old = std::mem::replace(&mut *self.signal.borrow_mut(), signal);
+        drop(old);
     }
 
     /// Closes both peer connections and forgets remote media (devices stay open).
@@ -600,17 +697,10 @@ impl Client {
         if let Some(publisher) = self.publisher.borrow_mut().take() {
             publisher.close();
         }
-        if let Some(pc) = self.subscriber.borrow_mut().take() {
-            pc.close();
-        }
-        for element in self.speakers_out.borrow_mut().drain(..) {
-            let _ = element.pause();
-        }
-        self.remote.borrow_mut().clear();
+        self.drop_subscriber();
+        *self.healing.borrow_mut() = Healing::default();
         self.last_tiles.borrow_mut().clear();
         self.ui.me.set(None);
-        self.ui.video_slots.set(Vec::new());
-        self.ui.tracks_changed.update(|n| *n += 1);
     }
 }
 

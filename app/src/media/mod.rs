@@ -1,8 +1,10 @@
-//! The browser side of a room (hydrate only): the signalling socket, devices, the publishing
-//! and subscribing peer connections, all driven from Rust through `web-sys`.
+//! The browser side of a room (hydrate only): the signalling socket (with reconnection),
+//! devices, the publishing and subscribing peer connections (rebuilt when their media fails),
+//! all driven from Rust through `web-sys`.
 
 mod client;
 mod devices;
+mod health;
 mod peer;
 mod publisher;
 mod reconnect;

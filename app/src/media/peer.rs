@@ -63,11 +63,13 @@ pub async fn answer(pc: &RtcPeerConnection, sdp: &str) -> Result<String, JsValue
     local_sdp(pc)
 }
 
-/// A send-only transceiver for `track`; cameras get the three simulcast layers the SFU picks
-/// from (rids and scales from [`Quality`]).
+/// A send-only transceiver of `kind` ("audio" or "video") sending `track` (none: muted, or a
+/// rebuilt connection taking over a sender that sent nothing); cameras get the three
+/// simulcast layers the SFU picks from (rids and scales from [`Quality`]).
 pub fn send_only(
     pc: &RtcPeerConnection,
-    track: &MediaStreamTrack,
+    kind: &str,
+    track: Option<&MediaStreamTrack>,
     stream: &MediaStream,
     simulcast: bool,
 ) -> RtcRtpTransceiver {
@@ -87,7 +89,10 @@ pub fn send_only(
             .collect();
         init.set_send_encodings(&encodings);
     }
-    pc.add_transceiver_with_media_stream_track_and_init(track, &init)
+    match track {
+        Some(track) => pc.add_transceiver_with_media_stream_track_and_init(track, &init),
+        None => pc.add_transceiver_with_str_and_init(kind, &init),
+    }
 }
 
 /// Swaps what a sender sends (`None` stops sending without renegotiating).

@@ -2,17 +2,21 @@
 //! toggles. Muting detaches the track from its sender (nothing is sent, nothing forwarded);
 //! a camera turned off is stopped so its light goes off.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use room::MediaState;
 use wasm_bindgen::prelude::*;
-use web_sys::{MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceiver};
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceiver, RtcSignalingState,
+};
 
 use super::client::Client;
-use super::{devices, peer};
-use protocol::{ClientMessage, PublishedTrack, Source};
+use super::{devices, health, peer};
+use protocol::{ClientMessage, MediaLink, PublishedTrack, Source};
 
 pub struct Publisher {
-    pc: RtcPeerConnection,
+    pub(super) pc: RtcPeerConnection,
     senders: Vec<(Source, RtcRtpTransceiver)>,
     screen: Option<MediaStream>,
     _screen_ended: Option<Closure<dyn FnMut()>>,
@@ -42,7 +46,14 @@ impl Publisher {
         if let Some(screen) = &self.screen {
             devices::stop_all(screen);
         }
-        self.pc.close();
+        health::retire(&self.pc);
+    }
+}
+
+fn kind_of(source: Source) -> &'static str {
+    match source {
+        Source::Mic => "audio",
+        Source::Camera | Source::Screen => "video",
     }
 }
 
@@ -55,11 +66,13 @@ fn source_of(track: &MediaStreamTrack) -> Source {
 }
 
 impl Client {
-    /// On stage: one connection sending what Set devices opened, offered to the SFU.
-    pub(super) fn start_publishing(self: std::rc::Rc<Self>) {
-        if self.publisher.borrow().is_some() {
-            return;
-        }
+    fn publishing_pc(&self) -> Option<RtcPeerConnection> {
+        self.publisher.borrow().as_ref().map(|p| p.pc.clone())
+    }
+
+    /// A new publishing connection, watched, judged from now and waiting for its answer;
+    /// `None` (with a notice) when the browser refuses one.
+    fn publishing_connection(&self) -> Option<RtcPeerConnection> {
         let ice = self
             .ui
             .info
@@ -69,17 +82,46 @@ impl Client {
             self.ui.notice.set(Some(
                 "The browser could not open a media connection.".into(),
             ));
-            return;
+            return None;
         };
         peer::expose("publisher", &pc);
+        self.watch(&pc);
+        let now = health::now_ms();
+        let mut healing = self.healing.borrow_mut();
+        let link = healing.link(MediaLink::Publisher);
+        link.fresh(now);
+        link.awaiting(now);
+        Some(pc)
+    }
+
+    /// On stage: one connection sending what Set devices opened, offered to the SFU.
+    pub(super) fn start_publishing(self: Rc<Self>) {
+        if self.publisher.borrow().is_some() {
+            return;
+        }
+        let Some(pc) = self.publishing_connection() else {
+            return;
+        };
         let local = self
             .local_stream()
             .unwrap_or_else(|| MediaStream::new().expect("MediaStream"));
+        let media = self.ui.media.get_untracked();
         let mut senders = Vec::new();
         for track in local.get_tracks().iter() {
             let track: MediaStreamTrack = track.unchecked_into();
             let source = source_of(&track);
-            let transceiver = peer::send_only(&pc, &track, &local, source == Source::Camera);
+            // Rejoining muted (after a reconnect) keeps the microphone's sender empty.
+            let live = match source {
+                Source::Mic => media.mic,
+                _ => media.camera,
+            };
+            let transceiver = peer::send_only(
+                &pc,
+                &track.kind(),
+                live.then_some(&track),
+                &local,
+                source == Source::Camera,
+            );
             senders.push((source, transceiver));
         }
         *self.publisher.borrow_mut() = Some(Publisher {
@@ -88,15 +130,70 @@ impl Client {
             screen: None,
             _screen_ended: None,
         });
-        leptos::task::spawn_local(async move { self.offer().await });
+        leptos::task::spawn_local(async move { self.offer(false).await });
     }
 
-    /// (Re)negotiates the publishing connection: first time, and when a source is added.
-    async fn offer(&self) {
-        let Some(pc) = self.publisher.borrow().as_ref().map(|p| p.pc.clone()) else {
+    /// The publishing connection lost its media path: a new connection takes over the same
+    /// senders (same tracks, muted ones stay empty, same simulcast layers) and the screen
+    /// share, and the server swaps it in for the old one (`restart`).
+    pub(super) fn restart_publishing(self: Rc<Self>) {
+        let Some(old) = self.publisher.borrow_mut().take() else {
             return;
         };
-        match peer::offer(&pc).await {
+        let Some(pc) = self.publishing_connection() else {
+            old.close();
+            return;
+        };
+        let local = self
+            .local_stream()
+            .unwrap_or_else(|| MediaStream::new().expect("MediaStream"));
+        let senders = old
+            .senders
+            .iter()
+            .map(|(source, transceiver)| {
+                let stream = match (source, &old.screen) {
+                    (Source::Screen, Some(screen)) => screen.clone(),
+                    _ => local.clone(),
+                };
+                let track = transceiver.sender().track();
+                let fresh = peer::send_only(
+                    &pc,
+                    kind_of(*source),
+                    track.as_ref(),
+                    &stream,
+                    *source == Source::Camera,
+                );
+                (*source, fresh)
+            })
+            .collect();
+        let Publisher {
+            pc: old_pc,
+            screen,
+            _screen_ended,
+            ..
+        } = old;
+        health::retire(&old_pc);
+        *self.publisher.borrow_mut() = Some(Publisher {
+            pc,
+            senders,
+            screen,
+            _screen_ended,
+        });
+        leptos::task::spawn_local(async move { self.offer(true).await });
+    }
+
+    /// (Re)negotiates the publishing connection: first time, when a source is added, and
+    /// from a rebuilt connection (`restart`).
+    async fn offer(&self, restart: bool) {
+        let Some(pc) = self.publishing_pc() else {
+            return;
+        };
+        let offered = peer::offer(&pc).await;
+        // Replaced meanwhile (a rebuild, leaving the stage): the new connection offers itself.
+        if self.publishing_pc().as_ref() != Some(&pc) {
+            return;
+        }
+        match offered {
             Ok(sdp) => {
                 let tracks = self
                     .publisher
@@ -104,7 +201,11 @@ impl Client {
                     .as_ref()
                     .map(Publisher::tracks)
                     .unwrap_or_default();
-                self.send(&ClientMessage::PublishOffer { sdp, tracks, restart: false });
+                self.send(&ClientMessage::PublishOffer {
+                    sdp,
+                    tracks,
+                    restart,
+                });
             }
             Err(_) => self
                 .ui
@@ -113,15 +214,30 @@ impl Client {
         }
     }
 
-    pub(super) fn publisher_answer(self: std::rc::Rc<Self>, sdp: String) {
+    pub(super) fn publisher_answer(self: Rc<Self>, sdp: String) {
         leptos::task::spawn_local(async move {
-            let Some(pc) = self.publisher.borrow().as_ref().map(|p| p.pc.clone()) else {
+            let Some(pc) = self.publishing_pc() else {
                 return;
             };
-            if peer::accept_answer(&pc, &sdp).await.is_err() {
-                self.ui
+            // The answer to a connection that was replaced meanwhile finds this one not
+            // waiting for an answer.
+            if pc.signaling_state() != RtcSignalingState::HaveLocalOffer {
+                return;
+            }
+            let accepted = peer::accept_answer(&pc, &sdp).await;
+            if self.publishing_pc().as_ref() != Some(&pc) {
+                return;
+            }
+            match accepted {
+                Ok(()) => self
+                    .healing
+                    .borrow_mut()
+                    .link(MediaLink::Publisher)
+                    .settled(),
+                Err(_) => self
+                    .ui
                     .notice
-                    .set(Some("The room refused this browser's media.".into()));
+                    .set(Some("The room refused this browser's media.".into())),
             }
         });
     }
@@ -162,13 +278,18 @@ impl Client {
                     let Some(publisher) = publisher.as_mut() else {
                         return;
                     };
-                    let transceiver =
-                        peer::send_only(&publisher.pc, track, stream, source == Source::Camera);
+                    let transceiver = peer::send_only(
+                        &publisher.pc,
+                        kind_of(source),
+                        Some(track),
+                        stream,
+                        source == Source::Camera,
+                    );
                     publisher.senders.push((source, transceiver));
                     true
                 };
                 if added {
-                    self.offer().await;
+                    self.offer(false).await;
                 }
             }
         }
@@ -203,11 +324,15 @@ impl Client {
 
     /// The server moved us (we asked, or a moderator did): open devices and publish when on
     /// stage; stop sending and release them when back in the audience.
-    pub(super) fn seat_changed(self: std::rc::Rc<Self>, seat: room::Seat) {
+    pub(super) fn seat_changed(self: Rc<Self>, seat: room::Seat) {
         if seat == room::Seat::Viewer {
             if let Some(publisher) = self.publisher.borrow_mut().take() {
                 publisher.close();
             }
+            self.healing
+                .borrow_mut()
+                .link(MediaLink::Publisher)
+                .forget();
             if let Some(local) = self.local.borrow_mut().take() {
                 devices::stop_all(&local);
             }

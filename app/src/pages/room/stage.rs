@@ -191,8 +191,10 @@ fn RemoteTile(participant: ParticipantId, source: Source) -> impl IntoView {
                     .dyn_into::<web_sys::MediaStreamTrack>()
                     .ok()
             });
+        // Compared as objects: a rebuilt receiving connection brings new track objects,
+        // whatever ids they carry.
         match track {
-            Some(track) if current.as_ref().map(|c| c.id()) != Some(track.id()) => {
+            Some(track) if current.as_ref() != Some(&track) => {
                 let stream = web_sys::MediaStream::new().expect("MediaStream constructor");
                 stream.add_track(&track);
                 element.set_src_object(Some(&stream));
