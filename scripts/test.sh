@@ -15,6 +15,11 @@ echo "== unit, property and API tests (SQLite and PostgreSQL)"
 TEST_POSTGRES_URL=$(scripts/postgres.sh)
 export TEST_POSTGRES_URL
 cargo test --workspace
+# The browser's media health rules (hydrate-only code) run natively too.
+cargo test -p app --features hydrate --lib media::health
+
+echo "== fuzzing (a few seconds per target; scripts/fuzz.sh 600 for a real run)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 
 echo "== end-to-end in Chromium"
 scripts/build-site.sh

@@ -108,12 +108,18 @@ async fn a_viewer_may_not_publish_and_nothing_of_it_is_forwarded() {
 async fn concurrent_joins_stop_at_one_hundred() {
     let server = start_server().await;
     let teacher_cookie = server.enable_room().await;
-    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
+    // 105 people, each their own (one person may hold only three participants).
+    server.state.store.seed_load_users(105).await.unwrap();
+    let cookies = loadtest::sign_in_load_users(&server.base_url, 105)
+        .await
+        .unwrap();
     let _host = Bot::join(server.bot(&teacher_cookie, Seat::Stage, false))
         .await
         .unwrap();
 
-    let joins = (0..105).map(|_| Bot::join(server.bot(&student_cookie, Seat::Viewer, false)));
+    let joins = cookies
+        .iter()
+        .map(|cookie| Bot::join(server.bot(cookie, Seat::Viewer, false)));
     let results = futures_util::future::join_all(joins).await;
     let joined = results.iter().filter(|r| r.is_ok()).count();
     let refused: Vec<&BotError> = results.iter().filter_map(|r| r.as_ref().err()).collect();

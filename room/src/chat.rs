@@ -92,6 +92,7 @@ impl ChatRules {
         if self.is_blocked(actor.user_id) {
             return Err(RoomError::BlockedInChat);
         }
+        let text = crate::qna::clean_text(text);
         let text = text.trim();
         if text.is_empty() || text.chars().count() > MAX_CHAT_CHARS {
             return Err(RoomError::InvalidChat {

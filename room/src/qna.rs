@@ -70,7 +70,21 @@ impl QuestionRecord {
     }
 }
 
+/// Replies one question thread holds: a thread is sent whole on every change, so it stays
+/// small enough for every reader's outbox.
+pub const MAX_REPLIES: usize = 50;
+
+/// Text without control characters (each costs six bytes as a JSON escape and shows nothing),
+/// trimmed; line breaks and tabs are kept.
+pub fn clean_text(text: &str) -> String {
+    text.trim()
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
 fn check_text(text: &str) -> Result<String, RoomError> {
+    let text = clean_text(text);
     let text = text.trim();
     if text.is_empty() || text.chars().count() > MAX_QUESTION_CHARS {
         return Err(RoomError::InvalidQuestion {
@@ -109,6 +123,9 @@ pub fn check_reply(
         return Err(RoomError::NotAllowed {
             action: Action::AnswerQuestions,
         });
+    }
+    if question.replies.len() >= MAX_REPLIES {
+        return Err(RoomError::TooManyReplies { max: MAX_REPLIES });
     }
     check_text(text)
 }

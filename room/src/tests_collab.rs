@@ -864,3 +864,38 @@ proptest! {
         prop_assert_eq!(record.tally().iter().sum::<u32>() as usize, accepted);
     }
 }
+
+#[test]
+fn threads_are_capped_and_control_characters_never_reach_anyone() {
+    let asker = Actor {
+        user_id: STUDENT,
+        ..Actor::default()
+    };
+    let mut thread = question(false);
+    thread.replies = (0..MAX_REPLIES as i64)
+        .map(|id| QnaReply {
+            id,
+            user_id: STUDENT,
+            author: "Student".into(),
+            text: "again".into(),
+            at: 1,
+        })
+        .collect();
+    assert_eq!(
+        check_reply(true, &asker, &thread, "one more"),
+        Err(RoomError::TooManyReplies { max: MAX_REPLIES })
+    );
+    assert_eq!(
+        check_ask(true, "a\u{1}\u{2}b\nc\u{7f}"),
+        Ok("ab\nc".to_owned())
+    );
+    assert!(
+        check_ask(true, "\u{1}\u{1}\u{1}").is_err(),
+        "nothing visible is nothing"
+    );
+    let chat = ChatRules::new(true);
+    assert_eq!(
+        chat.check_post(&asker, ChatChannel::Group, " hi\u{0}\u{1b}[31m "),
+        Ok("hi[31m".to_owned())
+    );
+}

@@ -378,6 +378,8 @@ pub enum RoomError {
     QnaOff,
     #[error("A question or reply must be 1 to {max} characters.")]
     InvalidQuestion { max: usize },
+    #[error("This question has its {max} replies; ask a new one.")]
+    TooManyReplies { max: usize },
     #[error("That question does not exist or is not visible to you.")]
     UnknownQuestion,
     #[error("Only published questions can be upvoted.")]
@@ -418,6 +420,7 @@ impl RoomError {
             Self::TooManyReactions => "too_many_reactions",
             Self::QnaOff => "qna_off",
             Self::InvalidQuestion { .. } => "invalid_question",
+            Self::TooManyReplies { .. } => "too_many_replies",
             Self::UnknownQuestion => "unknown_question",
             Self::NotPublished => "not_published",
             Self::AlreadyVoted => "already_voted",

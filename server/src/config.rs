@@ -67,6 +67,29 @@ where
     })
 }
 
+/// Room socket liveness: pings at least every second, and a timeout that outlasts them.
+fn live_config() -> Result<crate::live::LiveConfig, ConfigError> {
+    let ping: u64 = parsed("ROOM_PING_SECS", "15")?;
+    let idle: u64 = parsed("ROOM_IDLE_TIMEOUT_SECS", "45")?;
+    if ping == 0 {
+        return Err(ConfigError {
+            name: "ROOM_PING_SECS",
+            reason: "must be at least 1".into(),
+        });
+    }
+    if idle <= ping {
+        return Err(ConfigError {
+            name: "ROOM_IDLE_TIMEOUT_SECS",
+            reason: format!("{idle} s would drop clients between two pings ({ping} s apart)"),
+        });
+    }
+    Ok(crate::live::LiveConfig {
+        ping_interval: Duration::from_secs(ping),
+        idle_timeout: Duration::from_secs(idle),
+        ..Default::default()
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{name} is not valid: {reason}")]
 pub struct ConfigError {
@@ -116,11 +139,7 @@ impl Config {
                 turn_secret: var("TURN_SECRET"),
                 turn_ttl_secs: parsed("TURN_TTL_SECS", "3600")?,
             },
-            live: crate::live::LiveConfig {
-                ping_interval: Duration::from_secs(parsed("ROOM_PING_SECS", "15")?),
-                idle_timeout: Duration::from_secs(parsed("ROOM_IDLE_TIMEOUT_SECS", "45")?),
-                ..Default::default()
-            },
+            live: live_config()?,
             test_faults: flag("TEST_FAULTS")?,
         })
     }

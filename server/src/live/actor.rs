@@ -46,6 +46,11 @@ impl RoomHandle {
         result.await.map_err(|_| RoomGone)
     }
 
+    /// Queues a job if the mailbox has room now; gives it back otherwise.
+    pub(super) fn try_tell(&self, job: Job) -> Result<(), mpsc::error::TrySendError<Job>> {
+        self.jobs.try_send(job)
+    }
+
     /// Queues a job without waiting for it; gives it back if the actor is gone.
     pub(super) async fn tell(&self, job: Job) -> Result<(), Job> {
         self.jobs.send(job).await.map_err(|error| error.0)
@@ -76,7 +81,8 @@ pub struct LocalRouter {
 impl RoomRouter for LocalRouter {
     fn get_or_start(&self, hub: &Hub, id: i64) -> RoomHandle {
         let mut rooms = self.rooms.lock().expect("router lock");
-        if let Some(handle) = rooms.get(&id) {
+        // An actor that died without saying so (its mailbox is closed) is replaced.
+        if let Some(handle) = rooms.get(&id).filter(|h| !h.jobs.is_closed()) {
             return handle.clone();
         }
         let (jobs, mailbox) = mpsc::channel(MAILBOX);
@@ -109,16 +115,15 @@ impl RoomRouter for LocalRouter {
 }
 
 async fn run(hub: Hub, container_id: i64, generation: u64, mut mailbox: mpsc::Receiver<Job>) {
-    let setup = match hub.store().live_room_setup(container_id).await {
-        Ok(setup) => Some(setup),
-        Err(error) => {
-            if error.is_internal() {
-                tracing::error!(%error, container_id, "loading a live room failed");
-            }
-            None
+    let sfu = hub.sfu().clone();
+    let mut live = match hub.store().live_room_setup(container_id).await {
+        Ok(setup) => LiveRoom::new(container_id, sfu, Some(setup)),
+        Err(error) if error.is_internal() => {
+            tracing::error!(%error, container_id, "loading a live room failed");
+            LiveRoom::unavailable(container_id, sfu)
         }
+        Err(_) => LiveRoom::new(container_id, sfu, None),
     };
-    let mut live = LiveRoom::new(container_id, hub.sfu().clone(), setup);
     while let Some(job) = mailbox.recv().await {
         if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut live))).is_err() {
             tracing::error!(

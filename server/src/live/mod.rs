@@ -64,6 +64,8 @@ struct HubInner {
     store: store::Store,
     config: LiveConfig,
     next_participant: AtomicU64,
+    /// Saved changes seen so far: a connection authorised before one lands is re-checked.
+    changes_seen: AtomicU64,
     /// Per person (user id), across all their sockets and rooms.
     messages: DefaultKeyedRateLimiter<i64>,
 }
@@ -84,6 +86,7 @@ impl Hub {
                 store,
                 config,
                 next_participant: AtomicU64::new(1),
+                changes_seen: AtomicU64::new(0),
                 messages: RateLimiter::keyed(quota),
             }),
         };
@@ -144,15 +147,16 @@ impl Hub {
         actor: Actor,
         invite: Option<(InviteRole, String)>,
         outbox: Outbox,
+        welcome: protocol::RoomInfo,
     ) -> Result<Connected, protocol::ServerMessage> {
         let id = ParticipantId(self.inner.next_participant.fetch_add(1, Ordering::Relaxed));
         // A room whose actor is stopping hands the job on; a second try covers the rest.
         for _ in 0..3 {
             let room = self.router().get_or_start(self, container_id);
-            let (outbox, invite) = (outbox.clone(), invite.clone());
+            let (outbox, invite, welcome) = (outbox.clone(), invite.clone(), welcome.clone());
             let connect = move |live: &mut LiveRoom| {
                 let (role, token) = invite.unzip();
-                live.connect(id, actor, role, token, outbox)
+                live.connect(id, actor, role, token, outbox, Some(welcome))
             };
             if let Ok(connected) = room.call(connect).await {
                 return connected;
@@ -214,12 +218,13 @@ impl Hub {
         .await
     }
 
-    /// Passes a media request of joined participant `id` to the SFU (checked now).
+    /// Passes a media request of joined participant `id` to the SFU (checked now), with the
+    /// number of video slots the live session has.
     pub async fn media_request(
         &self,
         container_id: i64,
         id: ParticipantId,
-        request: impl FnOnce(&SfuHandle, MemberKey) + Send + 'static,
+        request: impl FnOnce(&SfuHandle, MemberKey, usize) + Send + 'static,
     ) -> Result<(), RoomError> {
         self.in_room(container_id, move |live| {
             live.joined_actor(id)?;
@@ -227,7 +232,8 @@ impl Hub {
                 room: container_id,
                 participant: id,
             };
-            request(&live.sfu, member);
+            let slots = live.rules.config().mode.limits().max_visible_cameras as usize;
+            request(&live.sfu, member, slots);
             Ok(())
         })
         .await
@@ -277,13 +283,25 @@ impl Hub {
         });
     }
 
+    /// How many saved changes the live layer has applied (a connection authorised before the count moved is re-checked).
+    pub fn changes_seen(&self) -> u64 {
+        self.inner.changes_seen.load(Ordering::Acquire)
+    }
+
     async fn apply_change(&self, change: store::Change) {
+        self.inner.changes_seen.fetch_add(1, Ordering::AcqRel);
         match change {
             store::Change::RoomSettings {
                 container_id,
                 enabled: false,
                 ..
-            } => self.close(container_id, CloseReason::RoomDisabled).await,
+            } => {
+                self.close(container_id, CloseReason::RoomDisabled).await;
+                // Also when no actor runs (a restarted server): the session must not come back.
+                if let Err(error) = self.store().close_live_session(container_id).await {
+                    tracing::error!(%error, container_id, "ending the saved session failed");
+                }
+            }
             store::Change::RoomSettings {
                 container_id,
                 mode,
@@ -337,8 +355,16 @@ impl Hub {
         let hub = self.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
-                if let Some(room) = hub.router().running(event.room()) {
-                    let _ = room.tell(Box::new(move |live| live.sfu_event(event))).await;
+                let Some(room) = hub.router().running(event.room()) else {
+                    continue;
+                };
+                // A busy room waits on its own: the pump goes on for every other room.
+                if let Err(mpsc::error::TrySendError::Full(job)) =
+                    room.try_tell(Box::new(move |live| live.sfu_event(event)))
+                {
+                    tokio::spawn(async move {
+                        let _ = room.tell(job).await;
+                    });
                 }
             }
         });

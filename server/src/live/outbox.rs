@@ -107,6 +107,14 @@ impl Outbox {
             return false;
         }
         let len = wire.bytes();
+        if len > MAX_QUEUED_BYTES {
+            // Our own fault, not the reader's: no message should be this big.
+            tracing::error!(
+                bytes = len,
+                "a room message over the outbox bound was dropped"
+            );
+            return false;
+        }
         let queued = self.shared.bytes.fetch_add(len, Ordering::AcqRel) + len;
         if queued > MAX_QUEUED_BYTES || self.frames.try_send(Frame::Text(wire.clone())).is_err() {
             self.shared.bytes.fetch_sub(len, Ordering::AcqRel);
@@ -127,7 +135,6 @@ impl Outbox {
         }
         if self.frames.try_send(Frame::Close { code, reason }).is_err() {
             // Full or gone: the client is not reading anyway.
-            self.shared.closing.store(false, Ordering::Release);
             self.abort(code, reason);
         }
     }

@@ -47,12 +47,38 @@ impl Hub {
         }
     }
 
+    /// Re-resolves one connection (a change landed between its authorisation and its
+    /// registration, so the sweep that followed the change did not see it).
+    pub(super) async fn refresh_connection(&self, container_id: i64, id: ParticipantId) {
+        let target = self
+            .call(container_id, move |live| {
+                live.connections.get(&id).map(|c| Target {
+                    container_id,
+                    id,
+                    actor: c.actor,
+                    invite: c.invite.zip(c.invite_token.clone()),
+                    outbox: c.outbox.clone(),
+                })
+            })
+            .await;
+        if let Ok(Some(target)) = target {
+            self.refresh_one(target).await;
+        }
+    }
+
     async fn refresh_one(&self, target: Target) {
         let store = self.store();
         let entry = async {
-            // A link that was revoked (or expired) grants nothing any more.
+            // A link that was revoked (or expired) grants nothing any more; what the person
+            // may do on their own still holds.
             let invite = match &target.invite {
-                Some((_, token)) => Some(store.check_invitation(target.container_id, token).await?),
+                Some((_, token)) => {
+                    match store.check_invitation(target.container_id, token).await {
+                        Ok(role) => Some(role),
+                        Err(error) if error.is_internal() => return Err(error),
+                        Err(_) => None,
+                    }
+                }
                 None => None,
             };
             match store.viewer_by_id(target.actor.user_id).await? {

@@ -66,11 +66,26 @@ pub async fn room_socket(
             ),
         });
     }
+    // Changes saved from here on may not be reflected in the entry read below.
+    let changes_seen = state.hub.changes_seen();
     let invite = match query.invite {
-        Some(token) => Some((
-            state.store.check_invitation(container_id, &token).await?,
-            token,
-        )),
+        Some(token) => match state.store.check_invitation(container_id, &token).await {
+            Ok(role) => Some((role, token)),
+            // A revoked or expired link does not shut out someone with access of their own
+            // (a page reconnecting keeps the link in its URL).
+            Err(link) if !link.is_internal() => {
+                if state
+                    .store
+                    .room_entry_as(&viewer, container_id, None)
+                    .await
+                    .is_err()
+                {
+                    return Err(link.into());
+                }
+                None
+            }
+            Err(error) => return Err(error.into()),
+        },
         None => None,
     };
     let entry = state
@@ -107,6 +122,7 @@ pub async fn room_socket(
         actor,
         invite,
         info,
+        changes_seen,
     };
     // The frame limit equals the message limit: an oversize frame is refused at its header,
     // before its payload is read.
@@ -129,6 +145,8 @@ pub(super) struct Session {
     actor: Actor,
     invite: Option<(domain::api::InviteRole, String)>,
     info: RoomInfo,
+    /// The live layer's change count when this connection was authorised.
+    changes_seen: u64,
 }
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -149,13 +167,17 @@ impl Session {
                 self.actor,
                 self.invite.take(),
                 outbox.clone(),
+                self.info.clone(),
             )
             .await;
-        let connected = match connected {
-            Ok(connected) => connected,
+        let id = match connected {
+            Ok(connected) => connected.id,
             Err(refusal) => {
-                let code = match refusal {
+                let code = match &refusal {
                     ServerMessage::Closed { .. } => close_code::ENDED,
+                    ServerMessage::Error { code, .. } if code == "room_unavailable" => {
+                        close_code::ROOM_RESTARTED
+                    }
                     _ => close_code::POLICY,
                 };
                 let text = Wire::new(&refusal).text();
@@ -167,13 +189,9 @@ impl Session {
                 return;
             }
         };
-        let id = connected.id;
-        self.info.open = connected.open;
-        self.info.may_take_stage =
-            room::may_take_stage(self.info.mode, connected.stage_access, &self.actor);
-        outbox.send(&ServerMessage::Welcome {
-            room: self.info.clone(),
-        });
+        if hub.changes_seen() != self.changes_seen {
+            hub.refresh_connection(self.container_id, id).await;
+        }
         let ping_every = hub.config().ping_interval;
         let mut writer = tokio::spawn(write_loop(sink, receiver, ping_every));
         let writer_done = tokio::select! {
@@ -181,6 +199,8 @@ impl Session {
             () = self.read_loop(id, stream, &outbox) => false,
         };
         if !writer_done {
+            // The client went (or was cut off): the writer ends now, not at its next ping.
+            outbox.abort(close_code::ENDED, "closed");
             // Let the writer send what it must (a close frame) before the socket goes.
             if tokio::time::timeout(CLOSE_TIMEOUT * 2, &mut writer)
                 .await
@@ -358,17 +378,15 @@ impl Session {
                 Ok(())
             }
             ClientMessage::SubscribeAnswer { sdp } => hub
-                .media_request(room, id, move |sfu, member| {
+                .media_request(room, id, move |sfu, member, _| {
                     sfu.subscribe_answer(member, sdp)
                 })
                 .await
                 .map_err(refusal),
-            ClientMessage::RestartSubscriber => {
-                let slots = self.info.mode.limits().max_visible_cameras as usize;
-                hub.media_request(room, id, move |sfu, member| sfu.subscribe(member, slots))
-                    .await
-                    .map_err(refusal)
-            }
+            ClientMessage::RestartSubscriber => hub
+                .media_request(room, id, |sfu, member, slots| sfu.subscribe(member, slots))
+                .await
+                .map_err(refusal),
             ClientMessage::Subscribe { tiles } => {
                 let limit = self.info.mode.limits().max_visible_cameras as usize;
                 if tiles.len() > limit {
@@ -377,7 +395,7 @@ impl Session {
                         format!("At most {limit} videos are shown at once in this room."),
                     ));
                 }
-                hub.media_request(room, id, move |sfu, member| sfu.set_tiles(member, tiles))
+                hub.media_request(room, id, |sfu, member, _| sfu.set_tiles(member, tiles))
                     .await
                     .map_err(refusal)
             }

@@ -48,6 +48,8 @@ pub struct LiveRoom {
     pub(super) sfu: SfuHandle,
     /// Switched off on the Meeting room tab (or gone): nobody connects, nothing launches.
     enabled: bool,
+    /// Its settings could not be read (the database failed): connections are asked to retry.
+    unavailable: bool,
     pub(super) rules: Room,
     pub(super) chat: room::ChatRules,
     /// What the Meeting room tab saved: a live session keeps the mode it opened with, the next
@@ -68,11 +70,25 @@ pub(super) fn unix_now() -> i64 {
 }
 
 impl LiveRoom {
-    /// A room as saved; `None` (not found, or the database failed) refuses everyone.
+    /// A room as saved; `None` (not found) refuses everyone.
     pub(super) fn new(
         container_id: i64,
         sfu: SfuHandle,
         setup: Option<store::LiveRoomSetup>,
+    ) -> Self {
+        Self::loaded(container_id, sfu, setup, false)
+    }
+
+    /// A room whose settings could not be read: it refuses with "try again" and stops.
+    pub(super) fn unavailable(container_id: i64, sfu: SfuHandle) -> Self {
+        Self::loaded(container_id, sfu, None, true)
+    }
+
+    fn loaded(
+        container_id: i64,
+        sfu: SfuHandle,
+        setup: Option<store::LiveRoomSetup>,
+        unavailable: bool,
     ) -> Self {
         let enabled = setup.is_some_and(|s| s.enabled);
         let configured = setup.map_or(RoomConfig::new(domain::RoomMode::Interactive), |s| {
@@ -90,6 +106,7 @@ impl LiveRoom {
             container_id,
             sfu,
             enabled,
+            unavailable,
             rules,
             chat: room::ChatRules::new(setup.is_some_and(|s| s.group_chat)),
             configured,
@@ -116,7 +133,8 @@ impl LiveRoom {
         }
     }
 
-    /// Registers a connection with `id`, unless the room is off or the person holds too many.
+    /// Registers a connection with `id`, unless the room is off or the person holds too many,
+    /// and queues its Welcome first (so an `opened` can never overtake it).
     pub(super) fn connect(
         &mut self,
         id: ParticipantId,
@@ -124,7 +142,14 @@ impl LiveRoom {
         invite: Option<InviteRole>,
         invite_token: Option<String>,
         outbox: Outbox,
+        welcome: Option<protocol::RoomInfo>,
     ) -> Result<Connected, ServerMessage> {
+        if self.unavailable {
+            return Err(ServerMessage::error(
+                "room_unavailable",
+                "The room could not be opened just now; try again.",
+            ));
+        }
         if !self.enabled {
             let reason = CloseReason::RoomDisabled;
             return Err(ServerMessage::Closed {
@@ -143,6 +168,16 @@ impl LiveRoom {
                 format!("You have this room open {held} times already; close it somewhere first."),
             ));
         }
+        let connected = Connected {
+            id,
+            open: self.rules.is_open(),
+            stage_access: self.rules.stage_access(),
+        };
+        if let Some(mut room) = welcome {
+            room.open = connected.open;
+            room.may_take_stage = room::may_take_stage(room.mode, connected.stage_access, &actor);
+            outbox.send(&ServerMessage::Welcome { room });
+        }
         self.connections.insert(
             id,
             Connection {
@@ -152,11 +187,7 @@ impl LiveRoom {
                 invite_token,
             },
         );
-        Ok(Connected {
-            id,
-            open: self.rules.is_open(),
-            stage_access: self.rules.stage_access(),
-        })
+        Ok(connected)
     }
 
     /// The connection ended: leaves the room if joined.
@@ -421,7 +452,7 @@ mod tests {
 
     fn connect(live: &mut LiveRoom, id: u64, actor: Actor) -> OutboxReceiver {
         let (sender, receiver) = outbox();
-        live.connect(ParticipantId(id), actor, None, None, sender)
+        live.connect(ParticipantId(id), actor, None, None, sender, None)
             .expect("connects");
         receiver
     }
@@ -466,7 +497,7 @@ mod tests {
                 !off.rules.is_open(),
                 "a disabled or unknown room never comes back open"
             );
-            let refused = off.connect(ParticipantId(1), MODERATOR, None, None, outbox().0);
+            let refused = off.connect(ParticipantId(1), MODERATOR, None, None, outbox().0, None);
             assert!(refused.is_err());
         }
     }

@@ -134,7 +134,11 @@ impl Engine {
             let wake = tokio::time::Instant::from_std(self.earliest);
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.command(command),
+                    // A command that panics (a hostile offer str0m chokes on) costs that
+                    // request; the task forwarding every room goes on.
+                    Some(command) => {
+                        let _ = guarded(|| self.command(command));
+                    }
                     None => return,
                 },
                 readable = self.socket.readable() => {
@@ -163,7 +167,14 @@ impl Engine {
     fn read_batch(&mut self, buf: &mut [u8]) {
         for _ in 0..READ_BATCH {
             match self.socket.try_recv_from(buf) {
-                Ok((len, source)) => self.datagram(source, &buf[..len]),
+                Ok((len, source)) => {
+                    if guarded(|| self.datagram(source, &buf[..len])).is_none() {
+                        // Whatever that packet did, its sender's peer goes, nobody else's.
+                        if let Some(&key) = self.by_addr.get(&source) {
+                            self.fail_peer(key);
+                        }
+                    }
+                }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
                 Err(error) => {
                     // ICMP port unreachable from a vanished browser surfaces here on Linux.
@@ -300,6 +311,21 @@ impl Engine {
         match event {
             Event::RtpPacket(packet) => self.forward(key, packet),
             Event::MediaAdded(added) => self.media_added(key, added),
+            // A subscriber's slots start on key frames: ask for them once it can receive.
+            Event::Connected => {
+                let mids: Vec<_> = match self.peers.get(&key).map(|p| &p.role) {
+                    Some(Role::Subscriber(sub)) => sub
+                        .video
+                        .iter()
+                        .filter(|slot| slot.feed.is_some())
+                        .map(|slot| slot.mid)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for mid in mids {
+                    self.subscriber_wants_keyframe(key, mid);
+                }
+            }
             Event::KeyframeRequest(request) => self.subscriber_wants_keyframe(key, request.mid),
             Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
                 if let Some(Peer {

@@ -105,7 +105,9 @@ impl Engine {
         if feed.current != Some(layer) {
             // Switch only where the receiver can decode from: a key frame (any audio packet).
             let audio = matches!(slot, SlotRef::Audio(_));
-            if feed.target != layer || !(keyframe || audio) {
+            // Before the subscriber is connected str0m drops what is written: starting on a
+            // key frame then would start the browser on the deltas after it.
+            if feed.target != layer || !(keyframe || audio) || !rtc.is_connected() {
                 return;
             }
             feed.current = Some(layer);
