@@ -1,6 +1,8 @@
 //! A server on a real port for the bots, with the demo data on a fresh SQLite database.
 #![allow(dead_code)] // each test file uses its part
 
+pub mod raw;
+
 use std::time::Duration;
 
 use loadtest::{sign_in, Bot, BotConfig};

@@ -199,8 +199,11 @@ impl Session {
             () = self.read_loop(id, stream, &outbox) => false,
         };
         if !writer_done {
-            // The client went (or was cut off): the writer ends now, not at its next ping.
-            outbox.abort(close_code::ENDED, "closed");
+            // The client went: the writer ends now, not at its next ping. A close the server
+            // already queued (after `closed`) or an abort goes out as it is.
+            if !outbox.is_closing() {
+                outbox.abort(close_code::ENDED, "closed");
+            }
             // Let the writer send what it must (a close frame) before the socket goes.
             if tokio::time::timeout(CLOSE_TIMEOUT * 2, &mut writer)
                 .await
