@@ -50,7 +50,7 @@ impl Hub {
                 .ok_or(RoomError::NotInRoom)?;
             let moderator = target.rights.backchannel();
             if live.chat.block(&actor, user_id, moderator)? {
-                live.to_joined(&ServerMessage::ChatBlocked { user_id }, |_| true);
+                live.to_joined(&ServerMessage::ChatBlocked { user_id }, |_, _| true);
             }
             Ok(())
         })
@@ -67,7 +67,9 @@ impl Hub {
         let _ = self
             .call(container_id, move |live| {
                 let group_chat = live.chat.group_chat;
-                live.to_joined(&message, |c| room::may_read(channel, &c.actor, group_chat));
+                live.to_joined(&message, |_, c| {
+                    room::may_read(channel, &c.actor, group_chat)
+                });
             })
             .await;
     }

@@ -10,14 +10,16 @@ use super::{Hub, LiveRoom};
 
 impl LiveRoom {
     /// Joined participants with their current rights.
-    fn joined(&self) -> impl Iterator<Item = (ParticipantId, &super::state::Connection)> {
+    pub(super) fn joined(
+        &self,
+    ) -> impl Iterator<Item = (ParticipantId, &super::state::Connection)> {
         self.rules
             .participants()
             .filter_map(|p| self.connections.get(&p.id).map(|c| (p.id, c)))
     }
 
     fn to_room_moderators(&self, message: ServerMessage) {
-        self.to_joined(&message, |c| c.actor.rights.room_moderator);
+        self.to_joined(&message, |_, c| c.actor.rights.room_moderator);
     }
 
     pub(super) fn standing(&self, actor: &Actor) -> Standing {
@@ -98,7 +100,7 @@ impl LiveRoom {
                     participant,
                     reaction,
                 };
-                self.to_joined(&message, |_| true);
+                self.to_joined(&message, |_, _| true);
             }
             Event::Moderated {
                 participant,
@@ -118,7 +120,7 @@ impl LiveRoom {
                     participant,
                     rights,
                 };
-                self.to_joined(&message, |_| true);
+                self.to_joined(&message, |_, _| true);
                 self.replay_stage(participant);
             }
             Event::Launched { .. }

@@ -6,6 +6,7 @@
 use protocol::ServerMessage;
 use room::{Actor, CloseReason, Command, ParticipantId};
 
+use super::state::Connection;
 use super::{Hub, LiveRoom, Outbox};
 
 struct Target {
@@ -14,6 +15,18 @@ struct Target {
     actor: Actor,
     invite: Option<(domain::api::InviteRole, String)>,
     outbox: Outbox,
+}
+
+impl Target {
+    fn of(container_id: i64, id: ParticipantId, connection: &Connection) -> Self {
+        Self {
+            container_id,
+            id,
+            actor: connection.actor,
+            invite: connection.invite.zip(connection.invite_token.clone()),
+            outbox: connection.outbox.clone(),
+        }
+    }
 }
 
 impl Hub {
@@ -30,13 +43,7 @@ impl Hub {
                     live.connections
                         .iter()
                         .filter(|(_, c)| affected(container_id, &c.actor))
-                        .map(|(&id, c)| Target {
-                            container_id,
-                            id,
-                            actor: c.actor,
-                            invite: c.invite.zip(c.invite_token.clone()),
-                            outbox: c.outbox.clone(),
-                        })
+                        .map(|(&id, c)| Target::of(container_id, id, c))
                         .collect::<Vec<_>>()
                 })
                 .await;
@@ -52,13 +59,9 @@ impl Hub {
     pub(super) async fn refresh_connection(&self, container_id: i64, id: ParticipantId) {
         let target = self
             .call(container_id, move |live| {
-                live.connections.get(&id).map(|c| Target {
-                    container_id,
-                    id,
-                    actor: c.actor,
-                    invite: c.invite.zip(c.invite_token.clone()),
-                    outbox: c.outbox.clone(),
-                })
+                live.connections
+                    .get(&id)
+                    .map(|c| Target::of(container_id, id, c))
             })
             .await;
         if let Ok(Some(target)) = target {

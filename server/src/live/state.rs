@@ -287,13 +287,15 @@ impl LiveRoom {
     }
 
     /// Sends one message, serialised once, to every joined participant `to` selects.
-    pub(super) fn to_joined(&self, message: &ServerMessage, to: impl Fn(&Connection) -> bool) {
+    pub(super) fn to_joined(
+        &self,
+        message: &ServerMessage,
+        to: impl Fn(ParticipantId, &Connection) -> bool,
+    ) {
         let wire = Wire::new(message);
-        for participant in self.rules.participants() {
-            if let Some(connection) = self.connections.get(&participant.id) {
-                if to(connection) {
-                    connection.outbox.send_wire(&wire);
-                }
+        for (id, connection) in self.joined() {
+            if to(id, connection) {
+                connection.outbox.send_wire(&wire);
             }
         }
     }
@@ -315,7 +317,7 @@ impl LiveRoom {
             seat: p.seat,
             media: p.media,
         };
-        self.to_joined(&message, |_| true);
+        self.to_joined(&message, |_, _| true);
     }
 
     fn fan_out(&mut self, closed_out: &[ParticipantId], event: Event) {
@@ -335,12 +337,7 @@ impl LiveRoom {
                 };
                 self.send(id, &joined);
                 let arrived = ServerMessage::ParticipantJoined { participant };
-                let wire = Wire::new(&arrived);
-                for other in self.rules.participants().filter(|p| p.id != id) {
-                    if let Some(connection) = self.connections.get(&other.id) {
-                        connection.outbox.send_wire(&wire);
-                    }
-                }
+                self.to_joined(&arrived, |other, _| other != id);
                 self.replay_stage(id);
                 let slots = self.rules.config().mode.limits().max_visible_cameras;
                 self.sfu.subscribe(self.member(id), slots as usize);
@@ -359,12 +356,7 @@ impl LiveRoom {
             Event::Left { participant } => {
                 self.sfu.leave(self.member(participant));
                 let message = ServerMessage::ParticipantLeft { participant };
-                let wire = Wire::new(&message);
-                for other in self.rules.participants().filter(|p| p.id != participant) {
-                    if let Some(connection) = self.connections.get(&other.id) {
-                        connection.outbox.send_wire(&wire);
-                    }
-                }
+                self.to_joined(&message, |other, _| other != participant);
             }
             Event::Closed { reason } => {
                 self.session_changes.push(SessionChange::Closed);
@@ -402,7 +394,7 @@ impl LiveRoom {
                 );
             }
             SfuEvent::Speakers { participants, .. } => {
-                self.to_joined(&ServerMessage::ActiveSpeakers { participants }, |_| true);
+                self.to_joined(&ServerMessage::ActiveSpeakers { participants }, |_, _| true);
             }
             SfuEvent::PeerFailed { member, link } => {
                 self.send(member.participant, &ServerMessage::MediaFailed { link });
