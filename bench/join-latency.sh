@@ -7,4 +7,4 @@ source scripts/env.sh
 source bench/server.sh
 start_server
 trap stop_server EXIT
-cd end2end && BASE_URL="$base" npx playwright test --config bench.config.ts 2>&1 | grep -E "join →|passed|failed"
+cd end2end && BASE_URL="$base" npx playwright test --config bench.config.ts join-latency 2>&1 | grep -E "join →|passed|failed"

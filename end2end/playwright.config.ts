@@ -3,7 +3,8 @@ import { defineConfig } from '@playwright/test';
 // Debian's Chromium; Playwright's own browser download cannot work on these machines.
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // Whole-test budget: the multi-browser room tests run three Chromiums on two cores.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

@@ -11,11 +11,27 @@ fingerprint=$(
   find Cargo.toml Cargo.lock domain room protocol store app frontend server style public -type f \
     -not -path '*/tests/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
 )
-if [[ -x "$CARGO_TARGET_DIR/release/server" && -f "$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR/$LEPTOS_OUTPUT_NAME.wasm" \
+pkg="$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR"
+hashes="$CARGO_TARGET_DIR/release/hash.txt"
+if [[ -x "$CARGO_TARGET_DIR/release/server" && -f "$hashes" \
       && "$(cat "$fingerprint_file" 2>/dev/null)" == "$fingerprint" ]]; then
   echo "build-site: nothing changed since the last build"
   exit 0
 fi
 rm -f "$fingerprint_file"
 cargo leptos build --release
+
+# The bundle's names carry content hashes (hash-files in Cargo.toml): drop the files of
+# earlier builds, and precompress this one so the server sends it as built.
+current=$(awk -F': *' -v name="$LEPTOS_OUTPUT_NAME" 'NF == 2 { print name "." $2 "." $1 }' "$hashes")
+for file in "$pkg"/*; do
+  base=$(basename "$file")
+  base=${base%.br}
+  base=${base%.gz}
+  grep -qxF "$base" <<<"$current" || rm -f "$file"
+done
+for name in $current; do
+  brotli --quality=11 --force --keep "$pkg/$name"
+  gzip -9 --force --keep "$pkg/$name"
+done
 echo "$fingerprint" >"$fingerprint_file"

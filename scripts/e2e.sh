@@ -9,7 +9,13 @@ source scripts/env.sh
 
 workdir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-server_bin="$CARGO_TARGET_DIR/release/server"
+# SERVER_BIN and LEPTOS_SITE_ROOT may point at a copy of a build (to test it while the next builds).
+server_bin="${SERVER_BIN:-$CARGO_TARGET_DIR/release/server}"
+# A TURN relay on loopback (scripts/turn.sh): the server hands it to browsers, and the
+# connectivity tests block direct UDP to the SFU so only relayed media gets through.
+turn_env=$(TURN_DIR="$workdir/turn" scripts/turn.sh)
+eval "$turn_env"
+export TURN_URLS TURN_SECRET TURN_RELAY_IP TURN_CERT_SPKI
 
 # Restarts the server whenever it exits, until told to stop (TERM); then stops it too.
 supervise() {
@@ -27,7 +33,7 @@ supervise() {
   }
   trap 'stop_server; exit 0' TERM
   while true; do
-    LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$workdir/e2e.db" SEED_DEMO=1 RUST_LOG=warn \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$workdir/e2e.db" SEED_DEMO=1 SEED_LOAD_USERS=12 RUST_LOG=warn \
       TEST_FAULTS=1 "$server_bin" >>"$workdir/server.log" 2>&1 &
     child=$!
     local code=0
@@ -47,6 +53,7 @@ supervisor_pid=$!
 set +m
 
 cleanup() {
+  TURN_DIR="$workdir/turn" scripts/turn.sh stop || true
   kill -TERM "$supervisor_pid" 2>/dev/null || true
   wait "$supervisor_pid" 2>/dev/null || true
   kill -KILL -- "-$supervisor_pid" 2>/dev/null || true

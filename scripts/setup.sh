@@ -12,10 +12,15 @@ want_apt=()
 need_apt() { dpkg -s "$1" >/dev/null 2>&1 || want_apt+=("$1"); }
 need_apt pkg-config
 need_apt libssl-dev
+need_apt libopus-dev     # recordings mix the stage's audio with libopus (the `opus` crate)
+need_apt ffmpeg          # recordings: still frame, remux for seeking, thumbnails; test fixtures
+need_apt brotli          # the site build precompresses the app bundle (scripts/build-site.sh)
 if [[ "${SETUP_TESTS:-0}" == 1 ]]; then
   need_apt chromium        # Debian's; Playwright's own browser download cannot work here
+  need_apt fonts-noto-color-emoji  # reactions and hands render as emoji in the test browser
   need_apt postgresql
   need_apt wrk
+  need_apt coturn          # the TURN relay of the connectivity tests (scripts/turn.sh)
 fi
 if ((${#want_apt[@]})); then
   echo "setup: apt-get install ${want_apt[*]}"
@@ -40,6 +45,6 @@ fi
 if [[ ! -x tools/node_modules/.bin/wasm-opt ]]; then
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
-if [[ "${SETUP_TESTS:-0}" == 1 && ! -d end2end/node_modules/playwright-core ]]; then
+if [[ "${SETUP_TESTS:-0}" == 1 && ! -d end2end/node_modules/@axe-core/playwright ]]; then
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi

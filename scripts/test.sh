@@ -17,6 +17,7 @@ export TEST_POSTGRES_URL
 cargo test --workspace
 # The browser's media health rules (hydrate-only code) run natively too.
 cargo test -p app --features hydrate --lib media::health
+cargo test -p app --features hydrate --lib media::quality
 
 echo "== fuzzing (a few seconds per target; scripts/fuzz.sh 600 for a real run)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-5}"

@@ -283,3 +283,38 @@ pub async fn revoke_invitation_link(
         .await
         .map_err(backend::fail)
 }
+
+/// The media page (`/media/{id}`): anyone who may see the entry's container.
+#[server(prefix = "/_fn", input = Json, endpoint = "load_media_page")]
+pub async fn load_media_page(media_id: i64) -> Result<domain::media::MediaPage, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .media_page(&viewer, media_id)
+        .await
+        .map_err(backend::fail)
+}
+
+/// The Sessions tab: the room's past sessions, for those who may enter the room.
+#[server(prefix = "/_fn", input = Json, endpoint = "load_past_sessions")]
+pub async fn load_past_sessions(
+    container_id: i64,
+) -> Result<domain::media::SessionList, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .past_sessions(&viewer, container_id)
+        .await
+        .map_err(backend::fail)
+}
+
+/// One past session's chat and Q&A, as the reader's rights let them see it.
+#[server(prefix = "/_fn", input = Json, endpoint = "load_session_transcript")]
+pub async fn load_session_transcript(
+    container_id: i64,
+    session_id: i64,
+) -> Result<domain::media::SessionTranscript, ServerFnError> {
+    let viewer = backend::signed_in()?;
+    backend::store()?
+        .session_transcript(&viewer, container_id, session_id)
+        .await
+        .map_err(backend::fail)
+}

@@ -1,4 +1,4 @@
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 //! The Leptos app: server-rendered, then hydrated in the browser.
 
 pub mod api;
@@ -11,7 +11,7 @@ pub use protocol;
 pub mod session;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -68,8 +69,9 @@ pub fn App() -> impl IntoView {
     let channel = || view! { <ContainerView kind=ContainerKind::Channel/> };
     let configure_gallery = || view! { <EditContainer kind=ContainerKind::Gallery/> };
     let manage_channel = || view! { <EditContainer kind=ContainerKind::Channel/> };
+    let gallery_session = || view! { <SessionPage kind=ContainerKind::Gallery/> };
+    let channel_session = || view! { <SessionPage kind=ContainerKind::Channel/> };
     view! {
-        <Stylesheet id="leptos" href="/pkg/meetingrooms.css"/>
         <Title formatter=|title: String| if title.is_empty() { PRODUCT_NAME.to_string() } else { format!("{title} · {PRODUCT_NAME}") }/>
         <Router>
             <TopBar/>
@@ -85,9 +87,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/channels/:id/manage") view=manage_channel ssr=SsrMode::Async/>
                     <Route path=path!("/channels/:id/manage/:tab") view=manage_channel ssr=SsrMode::Async/>
                     <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
+                    <Route path=path!("/media/:id") view=MediaPageView ssr=SsrMode::Async/>
                     <Route path=path!("/media/:id/edit") view=MediaEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/galleries/:id/sessions/:session") view=gallery_session ssr=SsrMode::Async/>
+                    <Route path=path!("/channels/:id/sessions/:session") view=channel_session ssr=SsrMode::Async/>
                     <Route path=path!("/media/:id/edit/:tab") view=MediaEditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/settings") view=SiteSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/lti") view=LtiPlatformsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -121,6 +121,12 @@ pub struct MediaEntry {
     pub status: MediaStatus,
     /// Whether the viewer may open its edit page (owner, co-editor, manager).
     pub can_edit: bool,
+    /// A video, or the container's meeting room.
+    #[serde(default)]
+    pub kind: crate::media::MediaKind,
+    /// Recordings of the room: where their file stands.
+    #[serde(default)]
+    pub recording: Option<crate::media::RecordingStatus>,
 }
 
 /// Everything the gallery or channel page shows, already filtered for the viewer.

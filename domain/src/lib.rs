@@ -6,6 +6,8 @@
 pub mod access;
 pub mod api;
 pub mod container;
+pub mod lti;
+pub mod media;
 pub mod room;
 
 pub use access::{Access, Identity, PrincipalRef, RoomRights};

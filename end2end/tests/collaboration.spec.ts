@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { decodesGrowing, hydrated, person, ROOM, setUpRoom, signIn, test } from './helpers';
+import { decodesGrowing, endForAll, hydrated, openPanel, person, ROOM, setUpRoom, signIn, test } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -11,11 +11,13 @@ async function enterAsViewer(page: Page): Promise<void> {
 }
 
 test('a viewer raises a hand, the moderator invites them and their camera reaches the stage', async ({ browser, page }) => {
+  test.setTimeout(90_000);
   await signIn(page, 'teacher');
   await setUpRoom(page, 'interactive');
   await page.goto(ROOM);
   await hydrated(page);
   await page.getByRole('button', { name: 'Join stage' }).click();
+  await openPanel(page, 'Moderate');
   await page.getByRole('combobox', { name: 'Stage access' }).selectOption('invitation');
 
   const student = await person(browser, 'student');
@@ -32,6 +34,7 @@ test('a viewer raises a hand, the moderator invites them and their camera reache
     .toContainText('hand raised (#1)');
 
   // A reaction shows over the teacher's stage with who sent it.
+  await openPanel(student.page, 'Reactions');
   await student.page.getByRole('button', { name: 'Applause' }).click();
   await expect(page.getByRole('list', { name: 'Reactions' }).getByRole('listitem', { name: 'Applause from Sam Student' }))
     .toBeVisible();
@@ -62,7 +65,7 @@ test('a viewer raises a hand, the moderator invites them and their camera reache
   await student.page.getByRole('button', { name: 'Join as viewer' }).click();
   await expect(student.page.getByRole('alert')).toContainText('A moderator removed you from this session.');
   // A new session admits them again.
-  await page.getByRole('button', { name: 'End session for all' }).click();
+  await endForAll(page);
   await expect(page.getByRole('alert')).toContainText('A moderator ended the session for everyone.');
   await page.goto(ROOM);
   await hydrated(page);

@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { decodesGrowing, hydrated, inboundVideo, person, ROOM, setUpRoom, signIn, test } from './helpers';
+import { decodesGrowing, endForAll, hydrated, inboundVideo, person, ROOM, setUpRoom, signIn, test } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -20,6 +20,7 @@ async function outboundBytes(page: Page): Promise<number> {
 
 
 test('a member waits, the teacher launches and speaks, the member watches and decodes', async ({ browser, page }) => {
+  test.setTimeout(90_000);
   await signIn(page, 'teacher');
   await setUpRoom(page, 'interactive');
 
@@ -74,7 +75,7 @@ test('a member waits, the teacher launches and speaks, the member watches and de
     .toContainText('camera off');
 
   // End session for all: everyone gets the message.
-  await teacher.page.getByRole('button', { name: 'End session for all' }).click();
+  await endForAll(teacher.page);
   await expect(student.page.getByRole('alert')).toContainText('A moderator ended the session for everyone.');
   await expect(second.page.getByRole('alert')).toContainText('A moderator ended the session for everyone.');
 

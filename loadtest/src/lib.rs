@@ -2,6 +2,7 @@
 //! browser's and of our SFU's, so the SFU is tested against more than itself.
 
 mod bot;
+pub mod fixture;
 mod keyframes;
 mod media;
 mod session;

@@ -25,6 +25,9 @@ pub const IDLE_TIMEOUT_SECS: u64 = 45;
 
 pub use room::MAX_PARTICIPANTS_PER_PERSON;
 
+/// How long the server keeps a connectivity probe's peer (see [`ClientMessage::ProbeOffer`]).
+pub const PROBE_LIFETIME_SECS: u64 = 10;
+
 /// Largest SDP the server parses, and the most media sections and simulcast layers it accepts
 /// in a publisher's offer (microphone, camera, screen, plus stopped transceivers a browser
 /// keeps after renegotiations).
@@ -114,6 +117,21 @@ impl Quality {
             Self::Low => 4.0,
             Self::Medium => 2.0,
             Self::High => 1.0,
+        }
+    }
+
+    /// The layers a camera of this size is published with. Chromium sends at most two layers
+    /// under 960x540 and one under 480x270, dropping the top ones: asked for three, a
+    /// 640x480 camera would reach everyone at 320x240. Asking only for what it sends keeps
+    /// the camera's own resolution as the top layer.
+    pub fn simulcast_layers(width: u32, height: u32) -> &'static [Quality] {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels >= 960 * 540 {
+            &Self::ALL
+        } else if pixels >= 480 * 270 {
+            &Self::ALL[1..]
+        } else {
+            &Self::ALL[2..]
         }
     }
 
@@ -300,6 +318,26 @@ pub enum ClientMessage {
     ClosePoll {
         poll: i64,
     },
+    /// Set devices' connectivity check: the offer of a short-lived peer connection with one
+    /// data channel and nothing else. The server answers it from a probe peer that only lives
+    /// until it connects (or [`PROBE_LIFETIME_SECS`]); `probe` pairs the answer with the offer.
+    ProbeOffer {
+        probe: u32,
+        sdp: String,
+    },
+    /// Room moderators: start recording the stage (see [`ServerMessage::Recording`]).
+    StartRecording,
+    /// Room moderators: stop the running recording.
+    StopRecording,
+}
+
+/// A running recording, as every participant is told of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingStatus {
+    /// Unix seconds.
+    pub started_at: i64,
+    /// The display name of the moderator who started it.
+    pub started_by: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -412,6 +450,21 @@ pub enum ServerMessage {
     Poll {
         poll: Box<PollView>,
     },
+    /// Whether the room is being recorded: sent to every connection when it changes and to
+    /// each new connection right after its Welcome (`None`: not recording).
+    Recording {
+        recording: Option<RecordingStatus>,
+    },
+    /// The answer to [`ClientMessage::ProbeOffer`] `probe`.
+    ProbeAnswer {
+        probe: u32,
+        sdp: String,
+    },
+    /// [`ClientMessage::ProbeOffer`] `probe` was refused (malformed, too many, server busy).
+    ProbeRefused {
+        probe: u32,
+        message: String,
+    },
     /// A refused request; nothing changed. `code` is stable, `message` is for people.
     Error {
         code: String,
@@ -437,6 +490,17 @@ impl From<&room::RoomError> for ServerMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cameras_publish_the_layers_their_size_allows_with_their_own_size_on_top() {
+        use Quality::*;
+        assert_eq!(Quality::simulcast_layers(1280, 720), &[Low, Medium, High]);
+        assert_eq!(Quality::simulcast_layers(960, 540), &[Low, Medium, High]);
+        assert_eq!(Quality::simulcast_layers(640, 480), &[Medium, High]);
+        assert_eq!(Quality::simulcast_layers(480, 270), &[Medium, High]);
+        assert_eq!(Quality::simulcast_layers(320, 240), &[High]);
+        assert_eq!(Quality::simulcast_layers(0, 0), &[High]);
+    }
 
     #[test]
     fn reconnect_delays_spread_and_stay_bounded() {

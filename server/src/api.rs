@@ -96,6 +96,12 @@ pub fn routes() -> Router<AppState> {
             "/api/media/{id}/moderators/{kind}/{principal_id}",
             delete(remove_media_moderator),
         )
+        .route("/api/media/{id}", get(media_page))
+        .route("/api/containers/{id}/sessions", get(past_sessions))
+        .route(
+            "/api/containers/{id}/sessions/{session_id}",
+            get(session_transcript),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
@@ -287,4 +293,33 @@ async fn remove_group_member(
         .remove_group_member(&viewer, group_id, user_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn media_page(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<domain::media::MediaPage> {
+    Ok(ApiJson(state.store.media_page(&viewer, id).await?))
+}
+
+async fn past_sessions(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<domain::media::SessionList> {
+    Ok(ApiJson(state.store.past_sessions(&viewer, id).await?))
+}
+
+async fn session_transcript(
+    State(state): State<AppState>,
+    CurrentViewer(viewer): CurrentViewer,
+    ApiPath((id, session_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<domain::media::SessionTranscript> {
+    Ok(ApiJson(
+        state
+            .store
+            .session_transcript(&viewer, id, session_id)
+            .await?,
+    ))
 }

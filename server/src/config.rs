@@ -35,6 +35,8 @@ pub struct Config {
     /// `TEST_FAULTS=1`: mounts `/api/test/faults/*` (cut a user's media, crash the process,
     /// fail a room) for resilience tests. Never set in production.
     pub test_faults: bool,
+    /// Where recordings and their thumbnails are kept (`MEDIA_DIR`, default `data/media`).
+    pub media_dir: std::path::PathBuf,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -141,14 +143,19 @@ impl Config {
             },
             live: live_config()?,
             test_faults: flag("TEST_FAULTS")?,
+            media_dir: var("MEDIA_DIR")
+                .unwrap_or_else(|| "data/media".into())
+                .into(),
         })
     }
 
     /// A configuration for tests: the given database, seeded with the demo data.
     pub fn for_tests(database_url: impl Into<String>) -> Self {
+        let database_url: String = database_url.into();
         Self {
             site_addr: "127.0.0.1:0".parse().expect("literal address"),
-            database_url: database_url.into(),
+            media_dir: test_media_dir(&database_url),
+            database_url,
             seed_demo: true,
             seed_load_users: 0,
             cookie_secure: false,
@@ -169,7 +176,23 @@ impl Config {
             .site_root(self.site_root.clone())
             .site_pkg_dir(self.site_pkg_dir.clone())
             .site_addr(self.site_addr)
+            .hash_files(crate::assets::hashed_names("hash.txt"))
             .build()
+    }
+}
+
+/// Tests keep recordings beside their SQLite file (a restarted server finds them); other
+/// databases get a fresh folder of their own.
+fn test_media_dir(database_url: &str) -> std::path::PathBuf {
+    match database_url.strip_prefix("sqlite://") {
+        Some(file) => {
+            std::path::Path::new(file.split('?').next().unwrap_or(file)).with_file_name("media")
+        }
+        None => {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::env::temp_dir().join(format!("meetingrooms-media-{}-{n}", std::process::id()))
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/test/faults/cut-media", post(cut_media))
         .route("/api/test/faults/crash", post(crash))
         .route("/api/test/faults/fail-room/{id}", post(fail_room))
+        .route("/api/test/faults/block-direct-udp", post(block_direct_udp))
 }
 
 #[derive(Deserialize)]
@@ -49,4 +50,32 @@ async fn crash() {
 /// Makes room `id`'s actor panic, as a bug would.
 async fn fail_room(State(state): State<AppState>, Path(id): Path<i64>) -> Json<bool> {
     Json(state.hub.fail_room(id).await)
+}
+
+#[derive(Deserialize)]
+struct BlockDirect {
+    on: bool,
+    /// The TURN server's relay address: the only source whose datagrams still reach the SFU.
+    relay_ip: Option<std::net::IpAddr>,
+}
+
+/// Makes the SFU drop every datagram not relayed by the TURN server at `relay_ip`, as a
+/// firewall blocking direct UDP to the media server would (`on: false` lifts it).
+async fn block_direct_udp(
+    State(state): State<AppState>,
+    Json(block): Json<BlockDirect>,
+) -> Result<Json<bool>, AppError> {
+    let relay = match (block.on, block.relay_ip) {
+        (true, None) => {
+            return Err(AppError::Request {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                code: "relay_ip_missing",
+                message: "blocking direct UDP needs the TURN relay's address (relay_ip)".into(),
+            })
+        }
+        (true, relay) => relay,
+        (false, _) => None,
+    };
+    state.hub.sfu().block_direct(relay);
+    Ok(Json(block.on))
 }

@@ -1,10 +1,14 @@
 //! The HTTP server: the REST API, the server-rendered Leptos app and its assets.
 
 pub mod api;
+mod assets;
 pub mod config;
 pub mod error;
+mod events;
 mod faults;
 pub mod live;
+pub mod lti;
+pub mod recording;
 pub mod session;
 pub mod sfu;
 
@@ -59,7 +63,15 @@ impl AppState {
                 addr: config.rtc_udp_addr,
                 source,
             })?;
-        let hub = live::Hub::start(store.clone(), sfu, sfu_events, config.live);
+        let hub = live::Hub::start(
+            store.clone(),
+            sfu,
+            sfu_events,
+            config.live,
+            config.media_dir.clone(),
+        );
+        // Recordings a crash interrupted are finalised from what reached the disk.
+        tokio::spawn(recording::recover(store.clone(), config.media_dir.clone()));
         Ok(Self {
             test_faults: config.test_faults,
             store,
@@ -93,6 +105,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(faults)
         .merge(api::routes())
+        .merge(lti::routes())
+        .merge(events::routes())
+        .merge(recording::routes())
+        .merge(assets::routes(&state.leptos_options))
         .route("/api/rooms/{id}/ws", get(live::room_socket))
         .leptos_routes_with_context(
             &state,

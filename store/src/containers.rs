@@ -7,6 +7,7 @@ use domain::api::{
     ContainerPage, ContainerSummary, InviteRole, MediaEntry, Named, RoomEntry, RoomSettings,
     MAX_MODERATORS_PER_LIST,
 };
+use domain::media::{MediaKind, RecordingStatus};
 use domain::{
     ChannelPrivacy, ContainerKind, ContainerRole, Lms, MediaStatus, QnaSetting, RoomMode,
     StageAccess,
@@ -86,6 +87,8 @@ struct MediaListRow {
     status: String,
     owner_id: i64,
     owner_name: String,
+    kind: String,
+    recording: Option<String>,
 }
 
 /// Room settings as stored, moderators as bare references.
@@ -97,6 +100,8 @@ pub(crate) struct StoredRoom {
     pub(crate) group_chat: bool,
     room_moderators: Vec<PrincipalRef>,
     chat_moderators: Vec<PrincipalRef>,
+    /// What the room's media entry grants (owner, co-editors, its Roles & permissions tab).
+    pub(crate) entry: crate::media::EntryRoles,
 }
 
 impl Store {
@@ -238,11 +243,14 @@ impl Store {
         }
         let room = self.stored_room(id).await?;
         let can_configure = access.can_configure();
+        // The room first (people come to the page to enter it), then newest first.
         let rows: Vec<MediaListRow> = with_pool!(&self.db, pool =>
             sqlx::query_as(
-                "SELECT m.id, m.title, m.duration_secs, m.thumbnail_url, m.status, u.id AS owner_id, u.display_name AS owner_name \
-                 FROM media_entries m JOIN users u ON u.id = m.owner_id \
-                 WHERE m.container_id = $1 ORDER BY m.created_at DESC, m.id DESC",
+                "SELECT m.id, m.title, m.duration_secs, m.thumbnail_url, m.status, u.id AS owner_id, u.display_name AS owner_name, \
+                 m.kind, r.status AS recording \
+                 FROM media_entries m JOIN users u ON u.id = m.owner_id LEFT JOIN recordings r ON r.media_id = m.id \
+                 WHERE m.container_id = $1 \
+                 ORDER BY CASE WHEN m.kind = 'room' THEN 0 ELSE 1 END, m.created_at DESC, m.id DESC",
             )
             .bind(id)
             .fetch_all(pool)
@@ -267,15 +275,24 @@ impl Store {
             status,
             owner_id,
             owner_name,
+            kind,
+            recording,
         } in rows
         {
             let status = MediaStatus::parse(&status)
                 .ok_or_else(|| Error::corrupt("media status", &status))?;
-            // Pending media is seen by those who approve it and by its owner.
-            if status == MediaStatus::Pending
-                && !can_configure
-                && owner_id != viewer.identity.user_id
-            {
+            let kind =
+                MediaKind::parse(&kind).ok_or_else(|| Error::corrupt("media kind", &kind))?;
+            let recording = recording
+                .map(|r| {
+                    RecordingStatus::parse(&r).ok_or_else(|| Error::corrupt("recording status", &r))
+                })
+                .transpose()?;
+            // Pending media (and a recording that failed) is seen by those who approve it
+            // and by its owner.
+            let hidden =
+                status == MediaStatus::Pending || recording == Some(RecordingStatus::Failed);
+            if hidden && !can_configure && owner_id != viewer.identity.user_id {
                 continue;
             }
             let co_editor = co_edited.iter().any(|(m,)| *m == media_id);
@@ -295,6 +312,8 @@ impl Store {
                     name: owner_name,
                 },
                 status,
+                kind,
+                recording,
             });
         }
         let pending = media
@@ -381,6 +400,7 @@ impl Store {
             group_chat,
             room_moderators,
             chat_moderators,
+            entry: self.room_entry_roles(container_id).await?,
         })
     }
 
@@ -424,7 +444,7 @@ impl Store {
         container_id: i64,
         settings: &RoomSettings,
     ) -> Result<RoomSettings> {
-        self.configurable(viewer, container_id).await?;
+        let (container, _) = self.configurable(viewer, container_id).await?;
         for (list, label) in [
             (&settings.room_moderators, "room"),
             (&settings.chat_moderators, "chat"),
@@ -442,7 +462,8 @@ impl Store {
         self.name_principals(&chat_moderators).await?;
 
         let lists = [("room", &room_moderators), ("chat", &chat_moderators)];
-        with_pool!(&self.db, pool => {
+        let entry_title = domain::media::room_entry_title(&container.title);
+        let entry_made = with_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO room_settings (container_id, enabled, mode, qna, group_chat, updated_at, updated_by, stage_access) \
@@ -478,14 +499,42 @@ impl Store {
                     .await?;
                 }
             }
+            // First enabled: the room becomes a media entry of the container, owned by whoever
+            // enabled it. The unique index makes a concurrent second one a no-op.
+            let made = if settings.enabled {
+                sqlx::query(
+                    "INSERT INTO media_entries (id, container_id, title, duration_secs, owner_id, status, created_at, kind) \
+                     SELECT $1, $2, $3, 0, $4, 'approved', $5, 'room' \
+                     WHERE NOT EXISTS (SELECT 1 FROM media_entries WHERE container_id = $2 AND kind = 'room') \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(crate::db::next_id())
+                .bind(container_id)
+                .bind(&entry_title)
+                .bind(viewer.identity.user_id)
+                .bind(now_secs())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1
+            } else {
+                false
+            };
             tx.commit().await?;
+            made
         });
         tracing::info!(
             container_id,
             user_id = viewer.identity.user_id,
             enabled = settings.enabled,
+            entry_made,
             "room settings saved"
         );
+        if entry_made {
+            let _ = self
+                .changes
+                .send(crate::Change::ContainerContent { container_id });
+        }
         // Nobody listening (no live room machinery, e.g. in tools) is fine.
         let _ = self.changes.send(crate::Change::RoomSettings {
             container_id,
@@ -518,6 +567,33 @@ impl Store {
         self.room_entry_as(viewer, container_id, invited).await
     }
 
+    /// The viewer's rights in the container's room: the Meeting room tab's lists, and what
+    /// the room's media entry grants (its owner and co-editors host, its moderators moderate).
+    pub(crate) async fn room_rights(
+        &self,
+        viewer: &Viewer,
+        container_id: i64,
+    ) -> Result<(ContainerRow, Access, StoredRoom, RoomRights)> {
+        let (container, access) = self.access(viewer, container_id).await?;
+        let room = self.stored_room(container_id).await?;
+        let entry = &room.entry;
+        let room_moderators = [
+            &room.room_moderators[..],
+            &entry.hosts,
+            &entry.room_moderators,
+        ]
+        .concat();
+        let chat_moderators = [
+            &room.chat_moderators[..],
+            &entry.hosts,
+            &entry.chat_moderators,
+        ]
+        .concat();
+        let rights =
+            RoomRights::resolve(&viewer.identity, access, &room_moderators, &chat_moderators);
+        Ok((container, access, room, rights))
+    }
+
     /// [`Store::room_entry`] with the invitation already checked.
     pub async fn room_entry_as(
         &self,
@@ -525,14 +601,7 @@ impl Store {
         container_id: i64,
         invited: Option<InviteRole>,
     ) -> Result<RoomEntry> {
-        let (container, access) = self.access(viewer, container_id).await?;
-        let room = self.stored_room(container_id).await?;
-        let mut rights = RoomRights::resolve(
-            &viewer.identity,
-            access,
-            &room.room_moderators,
-            &room.chat_moderators,
-        );
+        let (container, access, room, mut rights) = self.room_rights(viewer, container_id).await?;
         if invited == Some(InviteRole::Moderator) {
             rights = RoomRights {
                 room_moderator: true,

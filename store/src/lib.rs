@@ -10,11 +10,14 @@ mod directory;
 mod error;
 mod invitations;
 mod live;
+pub mod lti;
 mod media;
 mod moderation;
 mod polls;
 mod qna;
+mod recordings;
 mod seed;
+mod sessions;
 mod site;
 
 use std::sync::Arc;
@@ -29,6 +32,7 @@ pub use error::{Error, Result};
 pub use live::LiveRoomSetup;
 pub use polls::POLL_HISTORY;
 pub use qna::QNA_HISTORY;
+pub use recordings::{Recording, RecordingState};
 pub use seed::{DEMO_PASSWORD, LOAD_USER_PREFIX};
 
 #[derive(Clone, Debug)]
@@ -60,6 +64,14 @@ pub enum Change {
     /// An invitation link of this room was revoked: connections it admitted must be checked
     /// again.
     InvitationRevoked { container_id: i64 },
+    /// The moderators on the Roles & permissions tab of this container's room entry changed:
+    /// rights in its room are re-resolved.
+    RoomEntryRoles { container_id: i64 },
+    /// A media entry appeared in this container or a past session was written: its page
+    /// refreshes what it lists.
+    ContainerContent { container_id: i64 },
+    /// A recording of this container's room started or changed status (see `recordings`).
+    RecordingChanged { container_id: i64, media_id: i64 },
 }
 
 impl Store {

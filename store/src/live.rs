@@ -54,13 +54,40 @@ impl Store {
         Ok(())
     }
 
-    /// The session ended (for all, or the room was switched off).
+    /// The session ended (for all, or the room was switched off): it becomes a past session,
+    /// with how many people took part. Closing a room with no open session changes nothing.
     pub async fn close_live_session(&self, container_id: i64) -> Result<()> {
-        with_pool!(&self.db, pool => sqlx::query("DELETE FROM live_sessions WHERE container_id = $1")
+        let closed_at = crate::db::now_secs();
+        let archived = with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let open: Option<(i64,)> = sqlx::query_as(
+                "DELETE FROM live_sessions WHERE container_id = $1 RETURNING opened_at",
+            )
             .bind(container_id)
-            .execute(pool)
-            .await?
-            .rows_affected());
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((opened_at,)) = open {
+                sqlx::query(
+                    "INSERT INTO room_sessions (id, container_id, opened_at, closed_at, participants) \
+                     SELECT $1, $2, $3, $4, COUNT(*) FROM session_participants \
+                     WHERE container_id = $2 AND opened_at = $3 \
+                     ON CONFLICT (container_id, opened_at) DO NOTHING",
+                )
+                .bind(crate::db::next_id())
+                .bind(container_id)
+                .bind(opened_at)
+                .bind(closed_at.max(opened_at))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            open.is_some()
+        });
+        if archived {
+            let _ = self
+                .changes
+                .send(crate::Change::ContainerContent { container_id });
+        }
         Ok(())
     }
 

@@ -4,18 +4,22 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 
 /// A `focusout` handler that closes a menu once focus leaves `root` (a click elsewhere, Tab
-/// past the last item), as people expect of a menu.
+/// past the last item), as people expect of a menu. Chromium also sends `focusout` when the
+/// focused item is removed with the page it was on (a menu item that navigates), after the
+/// menu's signals are gone: hence the `try_` reads. For the same reason the button's and the
+/// list's attributes read `open` with `try_get`: the close on an item's click queues their
+/// updates, and a navigating item disposes the menu before they run.
 fn close_when_focus_leaves(root: NodeRef<Div>, open: RwSignal<bool>) -> impl Fn(FocusEvent) + Copy {
     move |ev: FocusEvent| {
         let next = ev
             .related_target()
             .and_then(|target| target.dyn_into::<leptos::web_sys::Node>().ok());
-        let stays_inside = match (root.get_untracked(), next) {
+        let stays_inside = match (root.try_get_untracked().flatten(), next) {
             (Some(root), Some(next)) => root.contains(Some(&next)),
             _ => false,
         };
         if !stays_inside {
-            open.set(false);
+            open.try_set(false);
         }
     }
 }
@@ -49,13 +53,13 @@ pub fn Menu(
                 class=format!("button {button_style}")
                 aria-haspopup="menu"
                 aria-controls=id
-                aria-expanded=move || open.get().to_string()
+                aria-expanded=move || open.try_get().unwrap_or(false).to_string()
                 on:click=move |_| open.update(|o| *o = !*o)
             >
                 {icon.map(|icon| view! { <span aria-hidden="true">{icon}" "</span> })}
                 {label}
             </button>
-            <ul id=id role="menu" class="menu-list" hidden=move || !open.get() on:click=move |_| open.set(false)>
+            <ul id=id role="menu" class="menu-list" hidden=move || !open.try_get().unwrap_or(false) on:click=move |_| open.set(false)>
                 {children()}
             </ul>
         </div>

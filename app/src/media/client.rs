@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use room::{MediaState, Seat};
+use room::{MediaState, ParticipantId, Seat};
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlAudioElement, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcTrackEvent};
 
@@ -64,6 +64,10 @@ pub struct Client {
     on_pc_state: Closure<dyn FnMut()>,
     pub(super) health_timer: Cell<Option<i32>>,
     pub(super) health_tick: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// Set devices' connectivity probes waiting for their answer (see `probe.rs`).
+    pub(super) probes: super::probe::PendingProbes,
+    /// Link quality sampling (see `quality.rs`).
+    pub(super) quality: super::quality::Sampler,
     reaction_key: Cell<u32>,
 }
 
@@ -101,9 +105,12 @@ impl Client {
             },
             health_timer: Cell::new(None),
             health_tick: RefCell::new(None),
+            probes: Default::default(),
+            quality: Default::default(),
             reaction_key: Cell::new(0),
         });
         client.start_health_checks();
+        client.start_quality();
         client.connect();
         client
     }
@@ -182,6 +189,10 @@ impl Client {
             }
             ServerMessage::PublishAnswer { sdp } => self.rc().publisher_answer(sdp),
             ServerMessage::SubscribeOffer { sdp } => self.answer_subscription(sdp),
+            ServerMessage::ProbeAnswer { probe, sdp } => self.probes.settle(probe, Ok(sdp)),
+            ServerMessage::ProbeRefused { probe, message } => {
+                self.probes.settle(probe, Err(message))
+            }
             ServerMessage::MediaFailed { link } => self.media_failed(link),
             ServerMessage::Slots { video, .. } => ui.video_slots.set(video),
             ServerMessage::ParticipantJoined { participant } => {
@@ -260,13 +271,19 @@ impl Client {
                     p.rights = rights;
                 }
             }),
-            ServerMessage::StageRequests { requests } => ui.requests.set(requests),
+            ServerMessage::StageRequests { requests } => {
+                for id in fresh(&ui.requests.get_untracked(), &requests) {
+                    ui.toast(format!("{} asks to join the stage", ui.name_of(id)));
+                }
+                ui.requests.set(requests);
+            }
             ServerMessage::Invited => {
                 if ui.requested.get_untracked() {
                     // They asked: an approval takes them up without a second question.
                     self.send(&ClientMessage::SetSeat { seat: Seat::Stage });
                 } else {
                     ui.invited.set(true);
+                    ui.toast("A moderator invited you to the stage");
                 }
             }
             ServerMessage::StageRequestDeclined => {
@@ -281,7 +298,17 @@ impl Client {
                     "{name} declined the invitation to the stage."
                 )));
             }
-            ServerMessage::Hands { hands } => ui.hands.set(hands),
+            ServerMessage::Hands { hands } => {
+                if ui.rights().room_moderator {
+                    let me = ui.me.get_untracked();
+                    for id in fresh(&ui.hands.get_untracked(), &hands) {
+                        if Some(id) != me {
+                            ui.toast(format!("{} raised their hand", ui.name_of(id)));
+                        }
+                    }
+                }
+                ui.hands.set(hands);
+            }
             ServerMessage::Reaction {
                 participant,
                 reaction,
@@ -313,8 +340,20 @@ impl Client {
                 ui.polls
                     .update(|list| match list.iter_mut().find(|p| p.id == poll.id) {
                         Some(known) => *known = *poll,
-                        None => list.push(*poll),
+                        None => {
+                            if poll.open {
+                                ui.toast(format!("New poll: {}", poll.question));
+                            }
+                            list.push(*poll)
+                        }
                     })
+            }
+            ServerMessage::Recording { recording } => {
+                let was = ui.recording.with_untracked(Option::is_some);
+                if was && recording.is_none() && ui.rights().room_moderator {
+                    ui.toast("Recording stopped: it will appear in the gallery's media");
+                }
+                ui.recording.set(recording);
             }
             ServerMessage::Error { code, message } => {
                 if ui.phase.get_untracked() == Phase::Joining {
@@ -336,7 +375,21 @@ impl Client {
     pub fn act(&self, intent: Intent) {
         let client = self.rc();
         match intent {
+            // Phones open camera and microphone only now, when their person chose the stage.
+            Intent::Join(Seat::Stage) if self.local.borrow().is_none() => spawn_local(async move {
+                client.reacquire(true, true).await;
+                if client
+                    .ui
+                    .devices
+                    .with_untracked(|d| d.have_camera || d.have_microphone)
+                {
+                    client.join(Seat::Stage);
+                }
+            }),
             Intent::Join(seat) => client.join(seat),
+            Intent::PreviewDevices => {
+                spawn_local(async move { client.reacquire(true, true).await })
+            }
             Intent::PickCamera(id) => {
                 devices::remember("camera", &id);
                 self.ui.devices.update(|d| d.camera = id);
@@ -432,7 +485,11 @@ impl Client {
                 d.speaker = devices::remembered("speaker");
                 d.can_pick_speaker = devices::can_pick_speaker();
             });
-            client.reacquire(true, true).await;
+            // A phone's viewer never has camera or microphone opened until they choose to
+            // (Join stage or the preview button).
+            if !devices::is_mobile() {
+                client.reacquire(true, true).await;
+            }
             if let Ok(found) = devices::enumerate().await {
                 client.ui.devices.update(|d| {
                     let keep =
@@ -678,6 +735,7 @@ impl Client {
         self.replace_signal(None);
         self.cancel_retry();
         self.stop_health_checks();
+        self.stop_quality();
         self.stop_meter();
         self.drop_connections();
         if let Some(local) = self.local.borrow_mut().take() {
@@ -710,4 +768,12 @@ impl RoomUi {
         self.participants
             .with_untracked(|list| list.iter().find(|p| p.id == me).map(|p| p.seat))
     }
+}
+
+/// Who is in `now` and was not in `before` (a raised hand, a new stage request).
+fn fresh(before: &[ParticipantId], now: &[ParticipantId]) -> Vec<ParticipantId> {
+    now.iter()
+        .filter(|id| !before.contains(id))
+        .copied()
+        .collect()
 }

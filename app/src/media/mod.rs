@@ -6,9 +6,12 @@ mod client;
 mod devices;
 mod health;
 mod peer;
+mod probe;
 mod publisher;
+mod quality;
 mod reconnect;
 mod signal;
 
 pub use client::Client;
 pub use devices::is_mobile;
+pub use probe::check_connectivity;

@@ -12,8 +12,35 @@ use web_sys::{
 
 use protocol::{IceServer, Quality};
 
+thread_local! {
+    /// Set devices' connectivity check found that only the TURN relay reaches the media
+    /// server: the room's connections then gather relay candidates only, instead of waiting
+    /// for direct checks that cannot succeed. One page has one room, so a page-wide setting.
+    static RELAY_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+pub fn set_relay_only(relay_only: bool) {
+    RELAY_ONLY.with(|cell| cell.set(relay_only));
+}
+
 pub fn connection(ice_servers: &[IceServer]) -> Result<RtcPeerConnection, JsValue> {
+    configured(ice_servers, RELAY_ONLY.with(std::cell::Cell::get))
+}
+
+/// A connectivity probe's connection: only `ice_servers`, relay candidates only if `relay`.
+pub fn probe_connection(
+    ice_servers: &[IceServer],
+    relay: bool,
+) -> Result<RtcPeerConnection, JsValue> {
+    configured(ice_servers, relay)
+}
+
+fn configured(ice_servers: &[IceServer], relay: bool) -> Result<RtcPeerConnection, JsValue> {
     let config = RtcConfiguration::new();
+    if relay {
+        // By name: the policy enum needs another web-sys feature for one string.
+        Reflect::set(&config, &"iceTransportPolicy".into(), &"relay".into())?;
+    }
     let servers = Array::new();
     for server in ice_servers {
         let entry = RtcIceServer::new();
@@ -64,8 +91,9 @@ pub async fn answer(pc: &RtcPeerConnection, sdp: &str) -> Result<String, JsValue
 }
 
 /// A send-only transceiver of `kind` ("audio" or "video") sending `track` (none: muted, or a
-/// rebuilt connection taking over a sender that sent nothing); cameras get the three
-/// simulcast layers the SFU picks from (rids and scales from [`Quality`]).
+/// rebuilt connection taking over a sender that sent nothing); cameras get the simulcast
+/// layers the SFU picks from (rids and scales from [`Quality`]), as many as the camera's size
+/// lets the browser send (two when the size is not known yet).
 pub fn send_only(
     pc: &RtcPeerConnection,
     kind: &str,
@@ -76,8 +104,16 @@ pub fn send_only(
     let init = RtcRtpTransceiverInit::new();
     init.set_direction(RtcRtpTransceiverDirection::Sendonly);
     init.set_streams(&Array::of1(stream));
-    if simulcast {
-        let encodings: Array = Quality::ALL
+    let layers = match track.map(MediaStreamTrack::get_settings) {
+        Some(settings) => Quality::simulcast_layers(
+            settings.get_width().unwrap_or(0).max(0) as u32,
+            settings.get_height().unwrap_or(0).max(0) as u32,
+        ),
+        None => &Quality::ALL[1..],
+    };
+    // One layer is no simulcast: the browser sends the camera as it is.
+    if simulcast && layers.len() > 1 {
+        let encodings: Array = layers
             .iter()
             .map(|quality| {
                 let encoding = RtcRtpEncodingParameters::new();

@@ -4,19 +4,25 @@ mod container;
 mod edit_container;
 mod home;
 mod login;
+mod lti_platforms;
 mod media_edit;
+mod media_page;
 mod meeting_room;
 mod not_found;
 pub(crate) mod room;
+mod sessions;
 mod site_settings;
 
 pub use container::ContainerView;
 pub use edit_container::EditContainer;
 pub use home::HomePage;
 pub use login::LoginPage;
+pub use lti_platforms::LtiPlatformsPage;
 pub use media_edit::MediaEditPage;
+pub use media_page::MediaPageView;
 pub use not_found::NotFound;
 pub use room::RoomPage;
+pub use sessions::SessionPage;
 pub use site_settings::SiteSettingsPage;
 
 use std::future::Future;

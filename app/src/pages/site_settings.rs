@@ -68,6 +68,7 @@ fn SiteSettingsForm(settings: SiteSettings) -> impl IntoView {
                 <button type="submit" class="button primary" disabled=move || save.pending().get()>"Save"</button>
             </div>
             <div aria-live="polite">{outcome}</div>
+            <p><a href="/admin/lti">"LMS platforms (Moodle, Canvas)"</a></p>
             <Switch
                 label="Chat and collaboration"
                 checked=chat_collaboration

@@ -9,6 +9,8 @@ mod actor;
 mod chat;
 mod collab;
 mod outbox;
+mod probe;
+mod recording;
 mod requests;
 mod rights;
 mod socket;
@@ -62,12 +64,15 @@ struct HubInner {
     router: Box<dyn RoomRouter>,
     sfu: SfuHandle,
     store: store::Store,
+    recorders: crate::recording::Recorders,
     config: LiveConfig,
     next_participant: AtomicU64,
     /// Saved changes seen so far: a connection authorised before one lands is re-checked.
     changes_seen: AtomicU64,
     /// Per person (user id), across all their sockets and rooms.
     messages: DefaultKeyedRateLimiter<i64>,
+    /// Connectivity probes per person (each costs the SFU a DTLS handshake).
+    probes: DefaultKeyedRateLimiter<i64>,
 }
 
 impl Hub {
@@ -77,17 +82,20 @@ impl Hub {
         sfu: SfuHandle,
         sfu_events: mpsc::UnboundedReceiver<SfuEvent>,
         config: LiveConfig,
+        media_dir: std::path::PathBuf,
     ) -> Self {
         let quota = Quota::per_second(config.messages_per_second).allow_burst(config.message_burst);
         let hub = Self {
             inner: Arc::new(HubInner {
                 router: Box::new(LocalRouter::default()),
+                recorders: crate::recording::Recorders::new(media_dir, store.clone(), sfu.clone()),
                 sfu,
                 store,
                 config,
                 next_participant: AtomicU64::new(1),
                 changes_seen: AtomicU64::new(0),
                 messages: RateLimiter::keyed(quota),
+                probes: RateLimiter::keyed(probe::quota()),
             }),
         };
         hub.follow_changes();
@@ -98,6 +106,10 @@ impl Hub {
 
     pub fn sfu(&self) -> &SfuHandle {
         &self.inner.sfu
+    }
+
+    pub fn recorders(&self) -> &crate::recording::Recorders {
+        &self.inner.recorders
     }
 
     pub(crate) fn store(&self) -> &store::Store {
@@ -181,8 +193,24 @@ impl Hub {
         id: ParticipantId,
         command: Command,
     ) -> Result<bool, RoomError> {
-        self.in_room(container_id, move |live| live.command(id, command))
-            .await
+        let joining = matches!(command, Command::Join { .. });
+        let (changed, member) = self
+            .in_room(container_id, move |live| {
+                let changed = live.command(id, command)?;
+                Ok((changed, live.session_member(id).filter(|_| joining)))
+            })
+            .await?;
+        // Past sessions count who took part: each person once, kept across restarts.
+        if let Some((opened_at, user_id)) = member {
+            let store = self.store();
+            if let Err(error) = store
+                .record_session_participant(container_id, opened_at, user_id)
+                .await
+            {
+                tracing::error!(%error, container_id, "counting a session participant failed");
+            }
+        }
+        Ok(changed)
     }
 
     /// Hands a publisher's offer to the SFU if the rules let `id` send media now. Checked and
@@ -327,6 +355,14 @@ impl Hub {
                 self.refresh_rights(move |room, _| room == container_id)
                     .await;
             }
+            // For pages listing media; live rooms learn of their recording directly.
+            store::Change::RecordingChanged { .. } => {}
+            // The room entry's Roles & permissions tab changed who moderates the room.
+            store::Change::RoomEntryRoles { container_id } => {
+                self.refresh_rights(move |room, _| room == container_id)
+                    .await;
+            }
+            store::Change::ContainerContent { .. } => {}
         }
     }
 
@@ -418,6 +454,8 @@ impl Hub {
                 let Some(inner) = hub.upgrade() else { return };
                 inner.messages.retain_recent();
                 inner.messages.shrink_to_fit();
+                inner.probes.retain_recent();
+                inner.probes.shrink_to_fit();
             }
         });
     }

@@ -402,6 +402,13 @@ impl Session {
                     .await
                     .map_err(refusal)
             }
+            ClientMessage::ProbeOffer { probe, sdp } => {
+                hub.probe(self.user_id(), probe, sdp, outbox).await;
+                Ok(())
+            }
+            ClientMessage::StartRecording | ClientMessage::StopRecording => {
+                self.handle_recording(id, message).await
+            }
             other => self.handle_collab(id, other).await,
         }
     }

@@ -61,6 +61,8 @@ pub struct LiveRoom {
     session_changes: Vec<SessionChange>,
     /// Connections to close once the current command's events are out.
     ending: Vec<(ParticipantId, CloseReason)>,
+    /// A recording of this room, starting or running.
+    pub(super) recording: Option<super::recording::Recording>,
 }
 
 pub(super) fn unix_now() -> i64 {
@@ -114,6 +116,7 @@ impl LiveRoom {
             connections: HashMap::new(),
             session_changes: Vec::new(),
             ending: Vec::new(),
+            recording: None,
         }
     }
 
@@ -177,6 +180,8 @@ impl LiveRoom {
             room.open = connected.open;
             room.may_take_stage = room::may_take_stage(room.mode, connected.stage_access, &actor);
             outbox.send(&ServerMessage::Welcome { room });
+            // Told at once, so whoever comes later knows the room is being recorded.
+            outbox.send(&self.recording_message());
         }
         self.connections.insert(
             id,
@@ -212,6 +217,15 @@ impl LiveRoom {
         self.apply(&actor, command)
     }
 
+    /// The open session's start and the person of joined connection `id`.
+    pub(super) fn session_member(&self, id: ParticipantId) -> Option<(i64, i64)> {
+        self.rules.participant(id)?;
+        Some((
+            self.rules.launched_at()?,
+            self.connections.get(&id)?.actor.user_id,
+        ))
+    }
+
     /// The rights of `id`, who must have joined (not only connected).
     pub(super) fn joined_actor(&self, id: ParticipantId) -> Result<Actor, RoomError> {
         self.rules.participant(id).ok_or(RoomError::NotInRoom)?;
@@ -233,6 +247,7 @@ impl LiveRoom {
 
     /// The actor failed: every connection is told to reconnect, the SFU lets them go.
     pub(super) fn fail(&mut self) {
+        self.stop_recording();
         for (&id, connection) in &self.connections {
             self.sfu.leave(self.member(id));
             connection.outbox.abort(
@@ -336,6 +351,7 @@ impl LiveRoom {
                     participants: self.rules.participants().cloned().collect(),
                 };
                 self.send(id, &joined);
+                self.send(id, &self.recording_message());
                 let arrived = ServerMessage::ParticipantJoined { participant };
                 self.to_joined(&arrived, |other, _| other != id);
                 self.replay_stage(id);
@@ -357,8 +373,12 @@ impl LiveRoom {
                 self.sfu.leave(self.member(participant));
                 let message = ServerMessage::ParticipantLeft { participant };
                 self.to_joined(&message, |other, _| other != participant);
+                if self.rules.participant_count() == 0 {
+                    self.stop_recording();
+                }
             }
             Event::Closed { reason } => {
+                self.stop_recording();
                 self.session_changes.push(SessionChange::Closed);
                 for &participant in closed_out {
                     self.sfu.leave(self.member(participant));
@@ -394,6 +414,7 @@ impl LiveRoom {
                 );
             }
             SfuEvent::Speakers { participants, .. } => {
+                self.recording_speakers(&participants);
                 self.to_joined(&ServerMessage::ActiveSpeakers { participants }, |_, _| true);
             }
             SfuEvent::PeerFailed { member, link } => {

@@ -17,6 +17,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::peers::*;
+use super::probe::Probes;
 use super::{Command, MemberKey, SfuError, SfuEvent, SfuHandle, SfuStats, AUDIO_SLOTS};
 
 /// Datagrams read per wake-up before commands and timers get a turn.
@@ -51,6 +52,8 @@ impl Sfu {
         let engine = Engine {
             events,
             cut: HashMap::new(),
+            block_direct: None,
+            probes: Probes::default(),
             socket,
             local_addr,
             candidate,
@@ -66,6 +69,7 @@ impl Sfu {
             wants: Vec::new(),
             dirty: Vec::new(),
             due: Vec::new(),
+            recorders: HashMap::new(),
         };
         tracing::info!(%local_addr, %advertised, "SFU listening");
         tokio::spawn(engine.run(receiver));
@@ -92,6 +96,10 @@ struct Engine {
     events: mpsc::UnboundedSender<SfuEvent>,
     /// Test-only faults: members whose media is cut, until when.
     cut: HashMap<MemberKey, Instant>,
+    /// Test-only fault: datagrams from any other address than this TURN relay are dropped.
+    pub(super) block_direct: Option<IpAddr>,
+    /// Set devices' connectivity probes; they only see datagrams no media peer takes.
+    pub(super) probes: Probes,
     socket: UdpSocket,
     local_addr: SocketAddr,
     candidate: Candidate,
@@ -105,11 +113,13 @@ struct Engine {
     stats: SfuStats,
     // Reused buffers: layer allocation runs on every estimate change.
     allocation: Vec<Quality>,
-    wants: Vec<Quality>,
+    wants: Vec<super::layers::TileDemand>,
     /// Subscribers written to since the last flush. Writes queue in str0m's send buffers, so
     /// one drain per subscriber per batch of datagrams replaces one per forwarded packet.
     dirty: Vec<PeerKey>,
     due: Vec<PeerKey>,
+    /// Rooms being recorded: every packet of theirs is offered to the recorder's queue.
+    recorders: HashMap<i64, crate::recording::RecordSink>,
 }
 
 /// Packets each outgoing video stream keeps for retransmission: ~2.5 s at 60 packets/s, well
@@ -185,6 +195,9 @@ impl Engine {
     }
 
     fn datagram(&mut self, source: SocketAddr, data: &[u8]) {
+        if self.block_direct.is_some_and(|relay| source.ip() != relay) {
+            return;
+        }
         let Ok(contents) = data.try_into() else {
             return;
         };
@@ -211,7 +224,13 @@ impl Engine {
                     self.by_addr.insert(source, key);
                     key
                 }
-                None => return,
+                None => {
+                    self.probes.receive(input, &self.socket, now);
+                    if let Some(deadline) = self.probes.next_deadline() {
+                        self.earliest = self.earliest.min(deadline);
+                    }
+                    return;
+                }
             },
         };
         let peer = self.peers.get_mut(&key).expect("found above");
@@ -258,13 +277,22 @@ impl Engine {
         }
         due.clear();
         self.due = due;
+        self.probes.timeouts(&self.socket, now);
         self.earliest = self
             .peers
             .values()
             .map(|p| p.deadline)
+            .chain(self.probes.next_deadline())
             .min()
             .unwrap_or(now + HOUSEKEEPING)
             .max(now + Duration::from_millis(1));
+    }
+
+    /// Probes' timeouts count towards the next wake-up.
+    pub(super) fn wake_for_probes(&mut self) {
+        if let Some(deadline) = self.probes.next_deadline() {
+            self.earliest = self.earliest.min(deadline);
+        }
     }
 
     /// Polls `key`'s `Rtc` until it only has a timeout left, acting on every output.

@@ -10,6 +10,8 @@
 mod engine;
 mod layers;
 mod peers;
+mod probe;
+mod rate;
 mod rebase;
 
 use std::net::SocketAddr;
@@ -43,14 +45,18 @@ pub enum SfuError {
     Refused,
     #[error("The media server is not running.")]
     Stopped,
+    #[error("A connectivity probe offers one data channel and nothing else.")]
+    NotProbe,
+    #[error("The media server is busy testing connections; try again in a moment.")]
+    Busy,
 }
 
 impl SfuError {
     /// Stable code for the wire.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadSdp | Self::Shape(_) | Self::Refused => "bad_offer",
-            Self::Stopped => "media_unavailable",
+            Self::BadSdp | Self::Shape(_) | Self::Refused | Self::NotProbe => "bad_offer",
+            Self::Stopped | Self::Busy => "media_unavailable",
         }
     }
 }
@@ -127,6 +133,32 @@ pub(crate) enum Command {
     Stats {
         reply: oneshot::Sender<SfuStats>,
     },
+    /// A connectivity probe's offer (see `probe.rs`); the answer comes back.
+    Probe {
+        offer: String,
+        reply: oneshot::Sender<Result<String, SfuError>>,
+    },
+    /// Test-only fault: drop every datagram that does not come from `relay` (a TURN server's
+    /// relay address), so only relayed media gets through; `None` lifts it.
+    BlockDirect {
+        relay: Option<std::net::IpAddr>,
+    },
+    /// Hands every packet of `room` to a recorder's queue (`None`: stops).
+    Record {
+        room: i64,
+        sink: Option<crate::recording::RecordSink>,
+    },
+    /// Stops recording `room` if recording `media_id` is the one running.
+    StopRecording {
+        room: i64,
+        media_id: i64,
+    },
+    /// A recorder needs a key frame of a member's source at a layer.
+    RecorderKeyframe {
+        member: MemberKey,
+        source: protocol::Source,
+        layer: u8,
+    },
     /// Test-only fault: drop every datagram to and from these members' connections until then.
     CutMedia {
         members: Vec<MemberKey>,
@@ -142,6 +174,8 @@ pub struct SfuStats {
     pub packets_forwarded: u64,
     pub keyframe_requests: u64,
     pub datagrams_out: u64,
+    /// Connectivity probes alive now.
+    pub probes: usize,
 }
 
 /// Cheap to clone; talks to the SFU task.
@@ -207,6 +241,19 @@ impl SfuHandle {
         });
     }
 
+    /// Answers a connectivity probe's offer from a short-lived peer (see `probe.rs`).
+    pub async fn probe(&self, offer: String) -> Result<String, SfuError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Probe { offer, reply });
+        answer.await.map_err(|_| SfuError::Stopped)?
+    }
+
+    /// Test-only fault (see `TEST_FAULTS`): only datagrams from `relay` get through, as if a
+    /// firewall blocked direct UDP to the media server; `None` lifts it.
+    pub fn block_direct(&self, relay: Option<std::net::IpAddr>) {
+        self.send(Command::BlockDirect { relay });
+    }
+
     pub fn subscribe_answer(&self, member: MemberKey, answer: String) {
         self.send(Command::SubscribeAnswer { member, answer });
     }
@@ -225,6 +272,23 @@ impl SfuHandle {
 
     pub fn leave(&self, member: MemberKey) {
         self.send(Command::Leave { member });
+    }
+
+    /// Starts (or with `None` stops) handing `room`'s packets to a recorder.
+    pub fn record(&self, room: i64, sink: Option<crate::recording::RecordSink>) {
+        self.send(Command::Record { room, sink });
+    }
+
+    pub fn stop_recording(&self, room: i64, media_id: i64) {
+        self.send(Command::StopRecording { room, media_id });
+    }
+
+    pub fn recorder_keyframe(&self, member: MemberKey, source: protocol::Source, layer: u8) {
+        self.send(Command::RecorderKeyframe {
+            member,
+            source,
+            layer,
+        });
     }
 
     pub async fn stats(&self) -> Result<SfuStats, SfuError> {

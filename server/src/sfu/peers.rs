@@ -10,6 +10,7 @@ use str0m::change::SdpPendingOffer;
 use str0m::media::{MediaKind, Mid, Pt, Rid};
 use str0m::rtp::Ssrc;
 
+use super::rate::LayerMeter;
 use super::rebase::Rebaser;
 use super::MemberKey;
 
@@ -37,6 +38,8 @@ pub struct TrackIn {
     /// Last packet seen per layer (index = [`Quality`] order; non-simulcast uses index 0).
     pub layer_seen: [Option<Instant>; 3],
     pub keyframe_requested: [Option<Instant>; 3],
+    /// What each layer really carries: layer choice pays by these, not by the caps.
+    pub meter: LayerMeter,
     pub listeners: Vec<(PeerKey, SlotRef)>,
 }
 
@@ -49,6 +52,7 @@ impl TrackIn {
             simulcast,
             layer_seen: [None; 3],
             keyframe_requested: [None; 3],
+            meter: LayerMeter::default(),
             listeners: Vec::new(),
         }
     }
@@ -80,6 +84,18 @@ impl TrackIn {
             .find(|&layer| live(layer))
             .or_else(|| (want + 1..3).find(|&layer| live(layer)))
             .unwrap_or(want)
+    }
+
+    /// What each wish costs: a low layer the publisher does not send (a small camera sends
+    /// only the upper ones) is served by the lowest one above it (`pick_layer`), at its rate.
+    pub fn rates_as_served(&self) -> [u64; 3] {
+        let mut rates = self.meter.rates();
+        for layer in (0..2).rev() {
+            if rates[layer] == 0 {
+                rates[layer] = rates[layer + 1];
+            }
+        }
+        rates
     }
 
     /// Whether a keyframe request for `layer` may go out now; records it if so.
@@ -155,6 +171,8 @@ pub struct Subscriber {
     pub audio: Vec<DownTrack>,
     pub tiles: Vec<Tile>,
     pub estimate_bps: u64,
+    /// The (minimum, desired) rates last given to the bandwidth estimator.
+    pub bwe_targets: (u64, u64),
     pub pt_video: Option<Pt>,
     pub pt_audio: Option<Pt>,
     /// The last slot map sent (video, audio), to send only changes.

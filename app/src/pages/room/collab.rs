@@ -5,6 +5,7 @@ use domain::api::{InvitationLink, InviteRole};
 use leptos::prelude::*;
 use room::{Reaction, Seat, StageAccess};
 
+use super::icons::Icon;
 use super::state::{Intent, RoomUi};
 use protocol::ClientMessage;
 
@@ -23,17 +24,20 @@ pub fn HandAndStageButtons() -> impl IntoView {
             && ui.standing.with(|s| s.is_some_and(|s| s.may_request_stage))
     };
     view! {
-        <button type="button" aria-pressed=move || raised().to_string()
+        <button type="button" class="cb" class:active=raised aria-keyshortcuts="H"
+            title=move || if raised() { "Lower hand (H)" } else { "Raise hand (H)" }
             on:click=move |_| ui.act(Intent::Send(if raised() {
                 ClientMessage::LowerHand { participant: None }
             } else {
                 ClientMessage::RaiseHand
             }))>
-            {move || if raised() { "Lower hand" } else { "Raise hand" }}
+            <Icon name="hand"/>
+            <span class="cb-label">{move || if raised() { "Lower hand" } else { "Raise hand" }}</span>
         </button>
         <Show when=may_request>
-            <button type="button" on:click=move |_| ui.act(Intent::RequestStage(!ui.requested.get_untracked()))>
-                {move || if ui.requested.get() { "Cancel stage request" } else { "Ask to join the stage" }}
+            <button type="button" class="cb" on:click=move |_| ui.act(Intent::RequestStage(!ui.requested.get_untracked()))>
+                <Icon name="stage"/>
+                <span class="cb-label">{move || if ui.requested.get() { "Cancel stage request" } else { "Ask to join the stage" }}</span>
             </button>
         </Show>
     }

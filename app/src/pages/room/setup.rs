@@ -69,12 +69,17 @@ pub fn SetDevices() -> impl IntoView {
             <Show when=move || !may_stage()>
                 <p class="muted">"The stage is for presenters in this room: you join as a viewer."</p>
             </Show>
+            <Show when=move || mobile && !has_media()>
+                <p class="muted">"Your camera and microphone stay off until you join the stage or preview them."</p>
+                <button type="button" class="secondary" on:click=move |_| ui.act(Intent::PreviewDevices)>"Preview camera and microphone"</button>
+            </Show>
+            <super::connectivity::ConnectivityCheck/>
             <div class="actions">
                 <button type="button" class=move || if stage_primary() { "secondary" } else { "primary" }
                     disabled=joining on:click=move |_| ui.act(Intent::Join(Seat::Viewer))>"Join as viewer"</button>
                 <Show when=may_stage>
                     <button type="button" class=move || if stage_primary() { "primary" } else { "secondary" }
-                        disabled=move || joining() || !has_media()
+                        disabled=move || joining() || (!has_media() && !mobile)
                         on:click=move |_| ui.act(Intent::Join(Seat::Stage))>"Join stage"</button>
                 </Show>
             </div>

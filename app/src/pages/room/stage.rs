@@ -1,30 +1,55 @@
-//! Inside the room: the stage grid (paged, active speaker highlighted), the controls and the
-//! participants list.
+//! The stage: it fills what the top bar, the control bar and the open panels leave, measures
+//! itself, and places the tiles with the pure [`layout`](super::layout) function. Each tile
+//! asks the SFU for the layer its size on screen needs.
 
 use leptos::html;
 use leptos::prelude::*;
+use protocol::{Quality, Source, Tile};
 use room::{ParticipantId, Seat};
 
-use super::chat::ChatPanel;
-use super::collab::{
-    HandAndStageButtons, InvitationPrompt, ModeratorTools, ReactionBar, ReactionOverlay,
-};
-use super::people::Participants;
+use super::collab::ReactionOverlay;
+use super::layout::{layout, strip_capacity, Rect, StageView};
 use super::state::{stage_tiles, Intent, RoomUi};
-use protocol::{Quality, Source, Tile};
+use super::tiles::{RemoteTile, SelfView};
+
+type TileKey = (ParticipantId, Source);
 
 #[component]
 pub fn Stage() -> impl IntoView {
     let ui = expect_context::<RoomUi>();
-    let per_page = move || {
+    let frame = NodeRef::<html::Div>::new();
+    let size = RwSignal::new((0.0_f64, 0.0_f64));
+    #[cfg(feature = "hydrate")]
+    observe_size(frame, size);
+    let mode_limit = move || {
         ui.info
             .with(|i| {
                 i.as_ref()
                     .map(|i| i.mode.limits().max_visible_cameras as usize)
             })
             .unwrap_or(25)
+            .clamp(1, 25)
     };
-    let layout = Memo::new(move |_| {
+    let shares_screen = move || {
+        ui.participants.with(|people| {
+            people
+                .iter()
+                .any(|p| p.seat == Seat::Stage && p.media.screen && Some(p.id) != ui.me.get())
+        })
+    };
+    // A speaker view (chosen, or forced by a screen share or a pin) shows one large tile and
+    // as many in the strip as stay recognisable.
+    let featuring =
+        move || ui.view.get() == StageView::Speaker || shares_screen() || ui.pinned.get().is_some();
+    let per_page = move || {
+        if featuring() {
+            let (w, h) = size.get();
+            (1 + strip_capacity(w, h)).min(mode_limit())
+        } else {
+            mode_limit()
+        }
+    };
+    let tiles = Memo::new(move |_| {
         let me = ui.me.get();
         ui.participants.with(|people| {
             ui.speakers.with(|speakers| {
@@ -39,38 +64,120 @@ pub fn Stage() -> impl IntoView {
             })
         })
     });
-    // Ask the SFU for the videos this page shows, at a layer that fits the tile size.
-    Effect::new(move |_| {
-        let (shown, _) = layout.get();
-        let sending: Vec<(ParticipantId, Source)> = ui.participants.with(|people| {
-            shown
-                .into_iter()
-                .filter(|(id, source)| {
-                    people.iter().any(|p| {
-                        p.id == *id
-                            && match source {
-                                Source::Screen => p.media.screen,
-                                _ => p.media.camera,
-                            }
-                    })
-                })
-                .collect()
-        });
-        let count = sending.len();
-        let pinned = ui.pinned.get();
-        let tiles: Vec<Tile> = sending
-            .into_iter()
-            .map(|(participant, source)| Tile {
-                participant,
-                source,
-                quality: match count {
-                    _ if Some(participant) == pinned || source == Source::Screen => Quality::High,
-                    0..=2 => Quality::High,
-                    3..=6 => Quality::Medium,
-                    _ => Quality::Low,
-                },
+    let rects = Memo::new(move |_| {
+        let (shown, _) = tiles.get();
+        let (w, h) = size.get();
+        let featured = featuring()
+            .then(|| {
+                shown
+                    .iter()
+                    .position(|(_, s)| *s == Source::Screen)
+                    .unwrap_or(0)
             })
-            .collect();
+            .filter(|_| !shown.is_empty());
+        let placed = layout(w, h, shown.len(), featured);
+        shown
+            .into_iter()
+            .zip(placed)
+            .collect::<Vec<(TileKey, Rect)>>()
+    });
+    request_layers(ui, rects);
+    let on_stage = move || ui.my_seat() == Some(Seat::Stage);
+    let alone = move || tiles.with(|(shown, _)| shown.is_empty());
+    let self_rect = Signal::derive(move || {
+        let (w, h) = size.get();
+        alone()
+            .then(|| layout(w, h, 1, None).first().copied())
+            .flatten()
+    });
+    let pages = move || tiles.with(|(_, pages)| *pages);
+    view! {
+        <div class="stage" node_ref=frame>
+            <ReactionOverlay/>
+            <ul class="stage-tiles" aria-label="Stage">
+                <For each=move || tiles.get().0 key=|tile| *tile let((participant, source))>
+                    <RemoteTile participant source rect=Signal::derive(move || {
+                        rects.with(|r| r.iter().find(|(k, _)| *k == (participant, source)).map(|(_, rect)| *rect))
+                    })/>
+                </For>
+                <Show when=on_stage>
+                    <SelfView rect=self_rect/>
+                </Show>
+            </ul>
+            <Show when=move || alone() && !on_stage()>
+                <p class="stage-empty">"Nobody is on stage yet."</p>
+            </Show>
+            <Show when=move || { pages() > 1 }>
+                <nav class="pager" aria-label="Stage pages">
+                    <button type="button" disabled=move || ui.page.get() == 0
+                        on:click=move |_| ui.act(Intent::Page(ui.page.get_untracked().saturating_sub(1)))>"Previous"</button>
+                    <span>{move || format!("Page {} of {}", ui.page.get().min(pages() - 1) + 1, pages())}</span>
+                    <button type="button" disabled=move || ui.page.get() + 1 >= pages()
+                        on:click=move |_| ui.act(Intent::Page(ui.page.get_untracked() + 1))>"Next"</button>
+                </nav>
+            </Show>
+        </div>
+    }
+    .into_any()
+}
+
+/// The layer a tile needs, by its height in device pixels: the SFU's layers are about full,
+/// half and quarter of the published size.
+pub fn quality_for(tile_height_css: f64, pixel_ratio: f64) -> Quality {
+    let device_px = tile_height_css * pixel_ratio.max(1.0);
+    if device_px >= 300.0 {
+        Quality::High
+    } else if device_px >= 150.0 {
+        Quality::Medium
+    } else {
+        Quality::Low
+    }
+}
+
+/// Tells the SFU what this page shows and at which layer, whenever that changes (not on every
+/// pixel of a resize: the request only changes when a tile crosses a layer's threshold).
+fn request_layers(ui: RoomUi, rects: Memo<Vec<(TileKey, Rect)>>) {
+    let pixel_ratio = {
+        #[cfg(feature = "hydrate")]
+        {
+            web_sys::window().map_or(1.0, |w| w.device_pixel_ratio())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            1.0
+        }
+    };
+    let wanted = Memo::new(move |_| {
+        let sending = |(participant, source): &TileKey| {
+            ui.participants.with(|people| {
+                people.iter().any(|p| {
+                    p.id == *participant
+                        && match source {
+                            Source::Screen => p.media.screen,
+                            _ => p.media.camera,
+                        }
+                })
+            })
+        };
+        rects.with(|rects| {
+            rects
+                .iter()
+                .filter(|(key, _)| sending(key))
+                .map(|((participant, source), rect)| Tile {
+                    participant: *participant,
+                    source: *source,
+                    // A screen is read, not glanced at: always its sharpest layer.
+                    quality: if *source == Source::Screen {
+                        Quality::High
+                    } else {
+                        quality_for(rect.h, pixel_ratio)
+                    },
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    Effect::new(move |_| {
+        let tiles = wanted.get();
         #[cfg(feature = "hydrate")]
         if let Some(client) = ui.client.get_value() {
             client.show_tiles(tiles);
@@ -78,204 +185,62 @@ pub fn Stage() -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = tiles;
     });
-    let on_stage = move || ui.my_seat() == Some(Seat::Stage);
-    view! {
-        <div class="room-live">
-            <div class="stage-area">
-                {move || ui.notice.get().map(|notice| view! {
-                    <p class="notice error" role="alert">{notice}
-                        <button type="button" class="link" on:click=move |_| ui.notice.set(None)>"Dismiss"</button>
-                    </p>
-                })}
-                <InvitationPrompt/>
-                <div class="stage-frame">
-                    <ReactionOverlay/>
-                    <ul class="stage-grid" aria-label="Stage">
-                        <Show when=on_stage>
-                            <LocalTile/>
-                        </Show>
-                        <For each=move || layout.get().0 key=|tile| *tile let((participant, source))>
-                            <RemoteTile participant source/>
-                        </For>
-                    </ul>
-                </div>
-                <Show when=move || { layout.get().1 > 1 }>
-                    <nav class="pager" aria-label="Stage pages">
-                        <button type="button" disabled=move || ui.page.get() == 0
-                            on:click=move |_| ui.act(Intent::Page(ui.page.get_untracked().saturating_sub(1)))>"Previous"</button>
-                        <span>{move || format!("Page {} of {}", ui.page.get().min(layout.get().1 - 1) + 1, layout.get().1)}</span>
-                        <button type="button" disabled=move || ui.page.get() + 1 >= layout.get().1
-                            on:click=move |_| ui.act(Intent::Page(ui.page.get_untracked() + 1))>"Next"</button>
-                    </nav>
-                </Show>
-                <Controls/>
-            </div>
-            <div class="room-side">
-                <Participants/>
-                <ChatPanel/>
-            </div>
-        </div>
-    }
 }
 
-#[component]
-fn LocalTile() -> impl IntoView {
-    let ui = expect_context::<RoomUi>();
-    let video = NodeRef::<html::Video>::new();
-    #[cfg(feature = "hydrate")]
+/// Keeps `size` equal to the element's inner size, through window resizes and panels opening.
+#[cfg(feature = "hydrate")]
+fn observe_size(frame: NodeRef<html::Div>, size: RwSignal<(f64, f64)>) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    type Observer = (web_sys::ResizeObserver, Closure<dyn FnMut()>);
+    // Held outside the reactive owner, so the cleanup still finds it while the owner goes.
+    let observer: Rc<RefCell<Option<Observer>>> = Rc::default();
+    let held = send_wrapper::SendWrapper::new(observer.clone());
     Effect::new(move |_| {
-        ui.preview_changed.track();
-        let (Some(element), Some(client)) = (video.get(), ui.client.get_value()) else {
-            return;
-        };
-        element.set_src_object(client.local_stream().as_ref());
-    });
-    let name = move || {
-        let me = ui.me.get();
-        ui.participants
-            .with(|people| {
-                people
-                    .iter()
-                    .find(|p| Some(p.id) == me)
-                    .map(|p| p.name.clone())
-            })
-            .unwrap_or_default()
-    };
-    view! {
-        <li class="tile local" aria-label=move || format!("{} (you)", name())>
-            <video node_ref=video class="mirrored" autoplay=true muted=true playsinline=true
-                class:hidden=move || !ui.media.get().camera></video>
-            <Show when=move || !ui.media.get().camera>
-                <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>
-            </Show>
-            <span class="tile-name">{move || format!("{} (you)", name())}{move || (!ui.media.get().mic).then_some(" · muted")}</span>
-        </li>
-    }
-}
-
-#[component]
-fn RemoteTile(participant: ParticipantId, source: Source) -> impl IntoView {
-    let ui = expect_context::<RoomUi>();
-    let video = NodeRef::<html::Video>::new();
-    let person = move || {
-        ui.participants
-            .with(|people| people.iter().find(|p| p.id == participant).cloned())
-    };
-    let name = move || person().map(|p| p.name).unwrap_or_default();
-    let showing = move || {
-        person().is_some_and(|p| match source {
-            Source::Screen => p.media.screen,
-            _ => p.media.camera,
-        })
-    };
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        use wasm_bindgen::JsCast;
-        ui.tracks_changed.track();
-        let mid = ui.video_slots.with(|slots| {
-            slots
-                .iter()
-                .find(|s| s.participant == participant && s.source == source)
-                .map(|s| s.mid.clone())
-        });
-        let (Some(element), Some(client)) = (video.get(), ui.client.get_value()) else {
-            return;
-        };
-        let track = mid.and_then(|mid| client.remote_track(&mid));
-        let current = element
-            .src_object()
-            .and_then(|s| s.dyn_into::<web_sys::MediaStream>().ok())
-            .and_then(|s| {
-                s.get_video_tracks()
-                    .get(0)
-                    .dyn_into::<web_sys::MediaStreamTrack>()
-                    .ok()
-            });
-        // Compared as objects: a rebuilt receiving connection brings new track objects,
-        // whatever ids they carry.
-        match track {
-            Some(track) if current.as_ref() != Some(&track) => {
-                let stream = web_sys::MediaStream::new().expect("MediaStream constructor");
-                stream.add_track(&track);
-                element.set_src_object(Some(&stream));
+        let Some(element) = frame.get() else { return };
+        let measured = element.clone();
+        // The observer can fire once more while the stage is being removed: `try_` keeps a
+        // disposed signal from panicking.
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            let next = (
+                f64::from(measured.client_width()),
+                f64::from(measured.client_height()),
+            );
+            if size.try_get_untracked().is_some_and(|now| now != next) {
+                size.try_set(next);
             }
-            Some(_) => {}
-            None => element.set_src_object(None),
+        });
+        let Ok(resize) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
+            return;
+        };
+        resize.observe(&element);
+        size.set((
+            f64::from(element.client_width()),
+            f64::from(element.client_height()),
+        ));
+        if let Some((old, _)) = held.borrow_mut().replace((resize, callback)) {
+            old.disconnect();
         }
     });
-    let speaking = move || ui.speakers.with(|s| s.first() == Some(&participant));
-    let pinned = move || ui.pinned.get() == Some(participant);
-    let label = move || match source {
-        Source::Screen => format!("{}'s screen", name()),
-        _ => name(),
-    };
-    view! {
-        <li class="tile" class:speaking=speaking class:pinned=pinned class:screen=source == Source::Screen
-            aria-label=label data-participant=participant.0.to_string()>
-            <video node_ref=video autoplay=true playsinline=true muted=true class:hidden=move || !showing()></video>
-            <Show when=move || !showing()>
-                <span class="avatar" aria-hidden="true">{move || initials(&name())}</span>
-            </Show>
-            <span class="tile-name">{label}{move || person().is_some_and(|p| !p.media.mic).then_some(" · muted")}</span>
-            <button type="button" class="pin" aria-pressed=move || pinned().to_string()
-                on:click=move |_| ui.act(Intent::Pin(if pinned() { None } else { Some(participant) }))>
-                {move || if pinned() { "Unpin" } else { "Pin" }}
-            </button>
-        </li>
-    }
+    let cleanup = send_wrapper::SendWrapper::new(observer);
+    on_cleanup(move || {
+        if let Some((resize, _)) = cleanup.borrow_mut().take() {
+            resize.disconnect();
+        }
+    });
 }
 
-fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|word| word.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[component]
-fn Controls() -> impl IntoView {
-    let ui = expect_context::<RoomUi>();
-    let on_stage = move || ui.my_seat() == Some(Seat::Stage);
-    let moderator = move || {
-        ui.info
-            .with(|i| i.as_ref().is_some_and(|i| i.rights.room_moderator))
-    };
-    let may_stage = move || {
-        ui.info
-            .with(|i| i.as_ref().is_some_and(|i| i.may_take_stage))
-    };
-    view! {
-        <div class="controls" role="toolbar" aria-label="Room controls">
-            <Show when=on_stage>
-                <button type="button" aria-pressed=move || ui.media.get().mic.to_string()
-                    on:click=move |_| ui.act(Intent::ToggleMic)>
-                    {move || if ui.media.get().mic { "Mute" } else { "Unmute" }}
-                </button>
-                <button type="button" aria-pressed=move || ui.media.get().camera.to_string()
-                    on:click=move |_| ui.act(Intent::ToggleCamera)>
-                    {move || if ui.media.get().camera { "Stop camera" } else { "Start camera" }}
-                </button>
-                <button type="button" aria-pressed=move || ui.media.get().screen.to_string()
-                    on:click=move |_| ui.act(Intent::ToggleScreen)>
-                    {move || if ui.media.get().screen { "Stop sharing" } else { "Share screen" }}
-                </button>
-            </Show>
-            <Show when=move || !on_stage() && may_stage()>
-                <button type="button" on:click=move |_| ui.act(Intent::SetSeat(Seat::Stage))>"Join stage"</button>
-            </Show>
-            <Show when=on_stage>
-                <button type="button" on:click=move |_| ui.act(Intent::SetSeat(Seat::Viewer))>"Leave stage"</button>
-            </Show>
-            <HandAndStageButtons/>
-            <ReactionBar/>
-            <button type="button" class="danger-outline" on:click=move |_| ui.act(Intent::Leave)>"Leave"</button>
-            <Show when=moderator>
-                <button type="button" class="danger" on:click=move |_| ui.act(Intent::EndForAll)>"End session for all"</button>
-            </Show>
-        </div>
-        <Show when=moderator>
-            <ModeratorTools container_id=ui.container_id/>
-        </Show>
+    #[test]
+    fn layers_follow_pixels_not_tile_counts() {
+        assert_eq!(quality_for(577.0, 1.0), Quality::High);
+        assert_eq!(quality_for(200.0, 1.0), Quality::Medium);
+        assert_eq!(quality_for(200.0, 2.0), Quality::High, "a retina screen");
+        assert_eq!(quality_for(90.0, 1.0), Quality::Low);
     }
 }

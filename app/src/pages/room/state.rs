@@ -7,7 +7,7 @@ use room::{
     Seat,
 };
 
-use protocol::{ClientMessage, RoomInfo, SlotAssignment, Source, Standing};
+use protocol::{ClientMessage, RecordingStatus, RoomInfo, SlotAssignment, Source, Standing};
 
 // The browser's media client moves through the phases; the server only renders the first.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -46,6 +46,29 @@ pub struct Devices {
     pub have_microphone: bool,
 }
 
+/// Which side panels are open. Wide screens may show Participants and the chat column
+/// together; narrow ones one at a time, as a sheet over the stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Panels {
+    pub participants: bool,
+    pub chat: bool,
+}
+
+/// A short message about something that needs attention; it goes away by itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u32,
+    pub text: String,
+}
+
+/// How much of each list the person has looked at, for the unread counts on the panel buttons.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub chat: usize,
+    pub questions: usize,
+    pub polls: usize,
+}
+
 /// The tabs beside the stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SidePanel {
@@ -77,6 +100,8 @@ pub enum Intent {
     BlockInChat(i64),
     Pin(Option<ParticipantId>),
     Page(usize),
+    /// Open camera and microphone for the Set devices preview (phones start without them).
+    PreviewDevices,
     Leave,
     EndForAll,
 }
@@ -122,6 +147,21 @@ pub struct RoomUi {
     pub reactions: RwSignal<Vec<(u32, ParticipantId, Reaction)>>,
     pub questions: RwSignal<Vec<Question>>,
     pub polls: RwSignal<Vec<PollView>>,
+    /// The room's running recording, from the server's `recording` message (`None`: not
+    /// recording).
+    pub recording: RwSignal<Option<RecordingStatus>>,
+    pub view: RwSignal<super::layout::StageView>,
+    pub panels: RwSignal<Panels>,
+    pub toasts: RwSignal<Vec<Toast>>,
+    pub seen: RwSignal<Seen>,
+    /// When this page entered the room (ms since the epoch), for the top bar's timer.
+    pub live_since: RwSignal<Option<f64>>,
+    /// Set devices' connectivity check (see `connectivity.rs`).
+    pub connectivity: RwSignal<super::connectivity::Connectivity>,
+    /// Link quality of each received video, by the receiving transceiver's mid (tile icons).
+    pub link_quality: RwSignal<Vec<(String, super::connectivity::LinkQuality)>>,
+    /// The worst of this page's publishing and receiving links (top bar); `None` before media.
+    pub overall_quality: RwSignal<Option<super::connectivity::LinkQuality>>,
     #[cfg(feature = "hydrate")]
     pub client: StoredValue<Option<send_wrapper::SendWrapper<std::rc::Rc<crate::media::Client>>>>,
 }
@@ -155,6 +195,15 @@ impl RoomUi {
             reactions: RwSignal::new(Vec::new()),
             questions: RwSignal::new(Vec::new()),
             polls: RwSignal::new(Vec::new()),
+            recording: RwSignal::new(None),
+            view: RwSignal::new(Default::default()),
+            panels: RwSignal::new(Panels::default()),
+            toasts: RwSignal::new(Vec::new()),
+            seen: RwSignal::new(Seen::default()),
+            live_since: RwSignal::new(None),
+            connectivity: RwSignal::new(Default::default()),
+            link_quality: RwSignal::new(Vec::new()),
+            overall_quality: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
             client: StoredValue::new(None),
         }
@@ -168,6 +217,60 @@ impl RoomUi {
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = intent;
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    /// Shows `text` as a toast for a few seconds (screen readers hear it too).
+    pub fn toast(&self, text: impl Into<String>) {
+        let text = text.into();
+        let id = self
+            .toasts
+            .with_untracked(|t| t.last().map_or(1, |last| last.id.wrapping_add(1)));
+        self.toasts.update(|toasts| {
+            toasts.push(Toast { id, text });
+            // Never a wall of them: the oldest go first.
+            if toasts.len() > MAX_TOASTS {
+                toasts.remove(0);
+            }
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let toasts = self.toasts;
+            leptos::prelude::set_timeout(
+                move || {
+                    toasts.try_update(|t| t.retain(|toast| toast.id != id));
+                },
+                std::time::Duration::from_secs(TOAST_SECS),
+            );
+        }
+    }
+
+    /// Opens or closes a side panel. On narrow screens opening one closes the other.
+    pub fn toggle_panel(&self, participants: bool) {
+        let narrow = is_narrow();
+        self.panels.update(|p| {
+            if participants {
+                p.participants = !p.participants;
+                if narrow && p.participants {
+                    p.chat = false;
+                }
+            } else {
+                p.chat = !p.chat;
+                if narrow && p.chat {
+                    p.participants = false;
+                }
+            }
+        });
+    }
+
+    /// Opens the chat column on `tab` (closing it when that tab is already showing).
+    pub fn show_tab(&self, tab: SidePanel) {
+        let showing =
+            self.panels.with_untracked(|p| p.chat) && self.chat_tab.get_untracked() == tab;
+        self.chat_tab.set(tab);
+        if showing || !self.panels.with_untracked(|p| p.chat) {
+            self.toggle_panel(false);
+        }
     }
 
     pub fn my_user_id(&self) -> Option<i64> {
@@ -201,6 +304,25 @@ impl RoomUi {
             .find(|p| p.id == me)
             .map(|p| p.seat)
     }
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const MAX_TOASTS: usize = 4;
+#[cfg(feature = "hydrate")]
+const TOAST_SECS: u64 = 6;
+
+/// Phones and narrow windows (under 900 px, as in the style sheet): one side panel at a time,
+/// as a sheet over the stage.
+pub fn is_narrow() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w < 900.0)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
 }
 
 /// The videos to show, in order: the pinned participant, then recent speakers, then the

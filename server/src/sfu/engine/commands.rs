@@ -77,9 +77,28 @@ impl Engine {
             Command::Stats { reply } => {
                 let _ = reply.send(SfuStats {
                     peers: self.peers.len(),
+                    probes: self.probes.len(),
                     ..self.stats
                 });
             }
+            Command::Probe { offer, reply } => {
+                let now = Instant::now();
+                let answer = self
+                    .probes
+                    .create(&offer, &self.candidate, &self.socket, now);
+                self.wake_for_probes();
+                let _ = reply.send(answer);
+            }
+            Command::BlockDirect { relay } => {
+                tracing::warn!(
+                    ?relay,
+                    "test fault: direct UDP blocked unless from this relay"
+                );
+                self.block_direct = relay;
+            }
+            command @ (Command::Record { .. }
+            | Command::StopRecording { .. }
+            | Command::RecorderKeyframe { .. }) => self.recording_command(command),
             Command::CutMedia { members, until } => {
                 for member in members {
                     self.cut.insert(member, until);
@@ -250,6 +269,7 @@ impl Engine {
             audio,
             tiles: Vec::new(),
             estimate_bps: INITIAL_ESTIMATE.as_u64(),
+            bwe_targets: (0, 0),
             pt_video: None,
             pt_audio: None,
             slots_sent: None,
@@ -369,6 +389,13 @@ impl Engine {
     /// grace.
     pub(super) fn housekeeping(&mut self, now: Instant) {
         self.expire(now);
+        for peer in self.peers.values_mut() {
+            if let Role::Publisher(publisher) = &mut peer.role {
+                for track in &mut publisher.tracks {
+                    track.meter.tick(now);
+                }
+            }
+        }
         let rooms: Vec<i64> = self.rooms.keys().copied().collect();
         for room in rooms {
             self.update_speakers(room, now);

@@ -7,6 +7,9 @@ use str0m::media::Mid;
 
 use super::*;
 use protocol::vp8;
+use str0m::bwe::Bitrate;
+
+use super::super::layers::{allocate, Budget, TileDemand};
 
 impl Engine {
     pub(super) fn forward(&mut self, key: PeerKey, packet: RtpPacket) {
@@ -15,11 +18,13 @@ impl Engine {
         let Some(Peer {
             rtc,
             role: Role::Publisher(publisher),
+            member,
             ..
         }) = self.peers.get_mut(&key)
         else {
             return;
         };
+        let member = *member;
         let ssrc = packet.header.ssrc;
         let (track_index, rid) = match publisher.ssrc_index.get(&ssrc) {
             Some(&found) => found,
@@ -43,6 +48,9 @@ impl Engine {
         }
         let layer = track.layer_of(rid);
         track.layer_seen[layer] = Some(now);
+        track
+            .meter
+            .record(layer, packet.header.header_len + packet.payload.len(), now);
         let video = track.kind == MediaKind::Video;
         if !video
             && packet
@@ -54,7 +62,11 @@ impl Engine {
             publisher.last_spoke = Some(now);
         }
         let keyframe = video && vp8::starts_keyframe(&packet.payload);
+        let source = track.source;
         let listeners = std::mem::take(&mut publisher.tracks[track_index].listeners);
+        if !self.recorders.is_empty() {
+            self.record(member, source, track_index, layer, &packet);
+        }
         for &(sub, slot) in &listeners {
             self.forward_to(sub, slot, key, track_index, layer, keyframe, &packet);
         }
@@ -134,6 +146,83 @@ impl Engine {
         }
     }
 
+    /// Offers the packet to the room's recorder, if it records; never waits. A dropped video
+    /// packet breaks its frame, so the publisher is asked for a key frame (throttled).
+    fn record(
+        &mut self,
+        member: MemberKey,
+        source: protocol::Source,
+        track: usize,
+        layer: usize,
+        packet: &RtpPacket,
+    ) {
+        let Some(sink) = self.recorders.get(&member.room) else {
+            return;
+        };
+        let report = packet
+            .last_sender_info
+            .map(|info| crate::recording::SenderReport {
+                ntp_secs: info
+                    .ntp_time
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64()),
+                rtp: info.rtp_time.numer() as u32,
+            });
+        let offered = sink.offer(crate::recording::MediaPacket {
+            participant: member.participant,
+            source,
+            layer: layer as u8,
+            ssrc: *packet.header.ssrc,
+            seq: packet.header.sequence_number,
+            rtp_time: packet.header.timestamp,
+            marker: packet.header.marker,
+            payload: packet.payload.clone(),
+            arrival: packet.timestamp,
+            report,
+        });
+        if !offered && source != protocol::Source::Mic {
+            self.request_keyframe(self.publishers[&member], track, layer, packet.timestamp);
+        }
+    }
+
+    /// Recorders come and go, and ask for key frames.
+    pub(super) fn recording_command(&mut self, command: Command) {
+        match command {
+            Command::Record {
+                room,
+                sink: Some(sink),
+            } => {
+                self.recorders.insert(room, sink);
+            }
+            Command::Record { room, sink: None } => {
+                self.recorders.remove(&room);
+            }
+            // A newer recorder of the room stays.
+            Command::StopRecording { room, media_id }
+                if self.recorders.get(&room).is_some_and(|s| s.id == media_id) =>
+            {
+                self.recorders.remove(&room);
+            }
+            Command::RecorderKeyframe {
+                member,
+                source,
+                layer,
+            } => {
+                let Some(&key) = self.publishers.get(&member) else {
+                    return;
+                };
+                let track = match self.peers.get(&key).map(|p| &p.role) {
+                    Some(Role::Publisher(publisher)) => publisher.track(source),
+                    _ => None,
+                };
+                if let Some(track) = track {
+                    self.request_keyframe(key, track, layer as usize, Instant::now());
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// A subscriber's browser lost the picture on `mid`: ask the publisher for a key frame of
     /// the layer that slot is receiving.
     pub(super) fn subscriber_wants_keyframe(&mut self, sub_key: PeerKey, mid: Mid) {
@@ -191,9 +280,20 @@ impl Engine {
             return;
         };
         self.wants.clear();
-        self.wants
-            .extend(sub.video.iter().filter_map(|d| d.feed.map(|f| f.want)));
-        super::super::layers::allocate(&self.wants, sub.estimate_bps, &mut self.allocation);
+        for feed in sub.video.iter().filter_map(|d| d.feed) {
+            let rates = match self.peers.get(&feed.publisher) {
+                Some(Peer {
+                    role: Role::Publisher(p),
+                    ..
+                }) => p.tracks.get(feed.track).map(TrackIn::rates_as_served),
+                _ => None,
+            };
+            self.wants.push(TileDemand {
+                want: feed.want,
+                rates: rates.unwrap_or_default(),
+            });
+        }
+        let budget = allocate(&self.wants, sub.estimate_bps, &mut self.allocation);
         let mut changes = Vec::new();
         let feeds = sub
             .video
@@ -213,6 +313,7 @@ impl Engine {
                 changes.push((index, feed.publisher, feed.track, target));
             }
         }
+        self.steer_estimator(sub_key, budget);
         if changes.is_empty() {
             return;
         }
@@ -229,6 +330,26 @@ impl Engine {
         }
         for (_, publisher, track, target) in changes {
             self.request_keyframe(publisher, track, target, now);
+        }
+    }
+
+    /// Tells the subscriber's bandwidth estimator what is forwarded (kept up, with padding
+    /// when media falls short) and what the tiles would like (probed for), so the estimate
+    /// grows towards the wished layers instead of staying at its starting value.
+    fn steer_estimator(&mut self, sub_key: PeerKey, budget: Budget) {
+        let Some(Peer {
+            rtc,
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get_mut(&sub_key)
+        else {
+            return;
+        };
+        let targets = (budget.spent_bps.min(budget.wanted_bps), budget.wanted_bps);
+        if sub.bwe_targets != targets {
+            sub.bwe_targets = targets;
+            rtc.bwe()
+                .set_bitrate(Bitrate::bps(targets.0), Bitrate::bps(targets.1));
         }
     }
 }
