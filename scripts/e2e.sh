@@ -9,7 +9,8 @@ source scripts/env.sh
 
 workdir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# SERVER_BIN and LEPTOS_SITE_ROOT may point at a copy of a build (to test it while the next builds).
+# SERVER_BIN and LEPTOS_SITE_ROOT may point at a copy of a build (to test it while the next builds);
+# E2E_RUST_LOG sets the server's log filter (default warn).
 server_bin="${SERVER_BIN:-$CARGO_TARGET_DIR/release/server}"
 # A TURN relay on loopback (scripts/turn.sh): the server hands it to browsers, and the
 # connectivity tests block direct UDP to the SFU so only relayed media gets through.
@@ -33,7 +34,7 @@ supervise() {
   }
   trap 'stop_server; exit 0' TERM
   while true; do
-    LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$workdir/e2e.db" SEED_DEMO=1 SEED_LOAD_USERS=12 RUST_LOG=warn \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$workdir/e2e.db" SEED_DEMO=1 SEED_LOAD_USERS=12 RUST_LOG="${E2E_RUST_LOG:-warn}" \
       TEST_FAULTS=1 "$server_bin" >>"$workdir/server.log" 2>&1 &
     child=$!
     local code=0
@@ -57,6 +58,8 @@ cleanup() {
   kill -TERM "$supervisor_pid" 2>/dev/null || true
   wait "$supervisor_pid" 2>/dev/null || true
   kill -KILL -- "-$supervisor_pid" 2>/dev/null || true
+  # E2E_SERVER_LOG keeps the whole server log (with E2E_RUST_LOG=debug, for instance).
+  if [[ -n "${E2E_SERVER_LOG:-}" ]]; then cp "$workdir/server.log" "$E2E_SERVER_LOG" || true; fi
   rm -rf "$workdir"
 }
 trap cleanup EXIT

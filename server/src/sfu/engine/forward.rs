@@ -37,6 +37,7 @@ impl Engine {
                 let Some(index) = publisher.tracks.iter().position(|t| t.mid == mid) else {
                     return;
                 };
+                tracing::debug!(publisher = key, %ssrc, %mid, ?rid, "incoming stream");
                 publisher.ssrc_index.insert(ssrc, (index, rid));
                 (index, rid)
             }
@@ -122,6 +123,7 @@ impl Engine {
             if feed.target != layer || !(keyframe || audio) || !rtc.is_connected() {
                 return;
             }
+            tracing::debug!(subscriber = sub_key, ?slot, from = ?feed.current, to = layer, "layer switched");
             feed.current = Some(layer);
             down.rebaser
                 .switch_to(*packet.seq_no, packet.header.timestamp, now, clock_rate);
@@ -290,10 +292,12 @@ impl Engine {
             };
             self.wants.push(TileDemand {
                 want: feed.want,
+                held: Quality::ALL.get(feed.target).copied().unwrap_or(Quality::Low),
                 rates: rates.unwrap_or_default(),
             });
         }
-        let budget = allocate(&self.wants, sub.estimate_bps, &mut self.allocation);
+        let estimate_bps = sub.estimate_bps;
+        let budget = allocate(&self.wants, estimate_bps, &mut self.allocation);
         let mut changes = Vec::new();
         let feeds = sub
             .video
@@ -317,6 +321,13 @@ impl Engine {
         if changes.is_empty() {
             return;
         }
+        tracing::debug!(
+            subscriber = sub_key,
+            estimate_bps,
+            ?budget,
+            ?changes,
+            "layer targets"
+        );
         if let Some(Peer {
             role: Role::Subscriber(sub),
             ..
@@ -345,7 +356,7 @@ impl Engine {
         else {
             return;
         };
-        let targets = (budget.spent_bps.min(budget.wanted_bps), budget.wanted_bps);
+        let targets = budget.estimator_targets();
         if sub.bwe_targets != targets {
             sub.bwe_targets = targets;
             rtc.bwe()
