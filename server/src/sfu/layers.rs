@@ -207,14 +207,29 @@ mod tests {
         let camera = [120_000, 300_000, 600_000];
         // Holding the top layer: kept down to 80% of its cost (500k pays for 600k).
         assert_eq!(run_holding(&[(High, High, camera)], 500_000).0, vec![High]);
-        assert_eq!(run_holding(&[(High, High, camera)], 450_000).0, vec![Medium]);
+        assert_eq!(
+            run_holding(&[(High, High, camera)], 450_000).0,
+            vec![Medium]
+        );
         // Not holding it, the same estimate does not take it.
-        assert_eq!(run_holding(&[(High, Medium, camera)], 500_000).0, vec![Medium]);
+        assert_eq!(
+            run_holding(&[(High, Medium, camera)], 500_000).0,
+            vec![Medium]
+        );
         // Taking it needs 10% of its cost to spare: 600k + 60k over the low layer's 120k.
-        assert_eq!(run_holding(&[(High, Medium, camera)], 640_000).0, vec![Medium]);
-        assert_eq!(run_holding(&[(High, Medium, camera)], 700_000).0, vec![High]);
+        assert_eq!(
+            run_holding(&[(High, Medium, camera)], 640_000).0,
+            vec![Medium]
+        );
+        assert_eq!(
+            run_holding(&[(High, Medium, camera)], 700_000).0,
+            vec![High]
+        );
         // A tile made small leaves the top layer whatever the estimate.
-        assert_eq!(run_holding(&[(Medium, High, camera)], 10_000_000).0, vec![Medium]);
+        assert_eq!(
+            run_holding(&[(Medium, High, camera)], 10_000_000).0,
+            vec![Medium]
+        );
     }
 
     #[test]

@@ -292,7 +292,10 @@ impl Engine {
             };
             self.wants.push(TileDemand {
                 want: feed.want,
-                held: Quality::ALL.get(feed.target).copied().unwrap_or(Quality::Low),
+                held: Quality::ALL
+                    .get(feed.target)
+                    .copied()
+                    .unwrap_or(Quality::Low),
                 rates: rates.unwrap_or_default(),
             });
         }
