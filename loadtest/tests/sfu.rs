@@ -173,3 +173,49 @@ async fn a_flood_of_messages_is_cut_short() {
     let refused = host.errors().len();
     assert!((1..=30).contains(&refused), "{refused} refused of 60");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_on_different_workers_each_forward_their_own_stage() {
+    let server = start_server().await;
+    let addresses = server.state.hub.sfu().local_addrs();
+    assert_eq!(addresses.len(), 2, "tests run two SFU workers");
+    assert_ne!(addresses[0], addresses[1], "each worker has its own socket");
+    let teacher = server.enable_room().await;
+    // Gallery 1 ("Design 101", same manager and members) goes to the other worker.
+    let (status, body) = server
+        .call(
+            reqwest::Method::PUT,
+            "/api/containers/1/room",
+            &teacher,
+            Some(serde_json::json!({
+                "enabled": true, "mode": "interactive", "room_moderators": [],
+                "chat_moderators": [], "qna": "on", "group_chat": true
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let student = sign_in(&server.base_url, "student", "demo").await.unwrap();
+
+    let mut stages = Vec::new();
+    let mut viewers = Vec::new();
+    for room in [1, 2] {
+        let mut on_stage = server.bot(&teacher, Seat::Stage, true);
+        on_stage.room = room;
+        stages.push(Bot::join(on_stage).await.expect("teacher on stage"));
+        let mut watching = server.bot(&student, Seat::Viewer, true);
+        watching.room = room;
+        viewers.push(Bot::join(watching).await.expect("student watches"));
+    }
+    for (viewer, room) in viewers.iter().zip([1, 2]) {
+        assert!(
+            viewer
+                .wait_until(PATIENCE, |s| count(&s.video_packets_in) > 90)
+                .await,
+            "room {room}'s viewer receives its stage: {:?}",
+            viewer.stats
+        );
+    }
+    let sfu = server.state.hub.sfu().stats().await.unwrap();
+    // Per room at least the teacher's publishing and the student's receiving connection.
+    assert!(sfu.peers >= 4, "counted over both workers: {sfu:?}");
+}

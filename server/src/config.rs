@@ -27,6 +27,9 @@ pub struct Config {
     pub rtc_udp_addr: SocketAddr,
     /// `RTC_PUBLIC_IP`: the address browsers reach the SFU at, when it is not the bound one.
     pub rtc_public_ip: Option<IpAddr>,
+    /// `RTC_WORKERS`: forwarding workers, each with its own UDP socket (default: one per
+    /// core). With a fixed `RTC_UDP_ADDR` port P they bind P, P+1, …
+    pub rtc_workers: usize,
     /// `STUN_URLS`, `TURN_URLS` (comma-separated), `TURN_SECRET` (coturn's
     /// `static-auth-secret`) and `TURN_TTL_SECS` (default 3600): handed to browsers.
     pub ice: IceConfig,
@@ -135,6 +138,10 @@ impl Config {
                 None => None,
                 Some(_) => Some(parsed("RTC_PUBLIC_IP", "")?),
             },
+            rtc_workers: match var("RTC_WORKERS") {
+                None => std::thread::available_parallelism().map_or(1, usize::from),
+                Some(_) => parsed::<std::num::NonZeroUsize>("RTC_WORKERS", "")?.get(),
+            },
             ice: IceConfig {
                 stun_urls: list("STUN_URLS"),
                 turn_urls: list("TURN_URLS"),
@@ -164,6 +171,8 @@ impl Config {
             output_name: "meetingrooms".into(),
             rtc_udp_addr: "127.0.0.1:0".parse().expect("literal address"),
             rtc_public_ip: None,
+            // More than one even on a one-core runner: tests cover rooms on different workers.
+            rtc_workers: 2,
             ice: IceConfig::default(),
             live: crate::live::LiveConfig::default(),
             test_faults: true,

@@ -57,12 +57,16 @@ impl AppState {
         if config.seed_demo {
             store.seed_demo_if_empty().await?;
         }
-        let (sfu, sfu_events) = sfu::Sfu::start(config.rtc_udp_addr, config.rtc_public_ip)
-            .await
-            .map_err(|source| StartError::Sfu {
-                addr: config.rtc_udp_addr,
-                source,
-            })?;
+        let (sfu, sfu_events) = sfu::Sfu::start(
+            config.rtc_udp_addr,
+            config.rtc_public_ip,
+            config.rtc_workers,
+        )
+        .await
+        .map_err(|source| StartError::Sfu {
+            addr: config.rtc_udp_addr,
+            source,
+        })?;
         let hub = live::Hub::start(
             store.clone(),
             sfu,

@@ -1,6 +1,7 @@
-//! The SFU task: owns the UDP socket and every `Rtc`, routes datagrams by source address,
-//! forwards RTP from publishers to the subscriber slots listening, and drains each `Rtc`'s
-//! output after every input or write, as str0m requires.
+//! One SFU worker: owns its UDP socket and the `Rtc` of every connection in the rooms placed
+//! on it, routes datagrams by source address, forwards RTP from publishers to the subscriber
+//! slots listening, and drains each `Rtc`'s output after every input or write, as str0m
+//! requires. Workers share nothing: a room lives on one, so no packet crosses tasks.
 
 use std::collections::HashMap;
 use std::io;
@@ -16,6 +17,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use super::outbox::Outbox;
 use super::peers::*;
 use super::probe::Probes;
 use super::{Command, MemberKey, SfuError, SfuEvent, SfuHandle, SfuStats, AUDIO_SLOTS};
@@ -34,52 +36,33 @@ const ICE_GRACE: Duration = Duration::from_secs(20);
 pub struct Sfu;
 
 impl Sfu {
-    /// Binds `bind` and starts the task. `public_ip` is advertised to browsers instead of the
-    /// bound address (a server behind 1:1 NAT, or bound to 0.0.0.0). What happens to media
-    /// comes out of the returned receiver.
+    /// Starts `workers` forwarding tasks, each on its own UDP socket: `bind`, or with a fixed
+    /// port P, P+1, … (`bind` port 0: any free ports). `public_ip` is advertised to browsers
+    /// instead of the bound address (a server behind 1:1 NAT, or bound to 0.0.0.0). What
+    /// happens to media comes out of the returned receiver.
     pub async fn start(
         bind: SocketAddr,
         public_ip: Option<IpAddr>,
+        workers: usize,
     ) -> io::Result<(SfuHandle, mpsc::UnboundedReceiver<SfuEvent>)> {
         str0m::crypto::from_feature_flags().install_process_default();
-        let socket = UdpSocket::bind(bind).await?;
-        let local_addr = socket.local_addr()?;
-        let advertised = SocketAddr::new(public_ip.unwrap_or(local_addr.ip()), local_addr.port());
-        let candidate = Candidate::host(advertised, "udp")
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error.to_string()))?;
-        let (commands, receiver) = mpsc::unbounded_channel();
         let (events, events_out) = mpsc::unbounded_channel();
-        let engine = Engine {
-            events,
-            cut: HashMap::new(),
-            block_direct: None,
-            probes: Probes::default(),
-            socket,
-            local_addr,
-            candidate,
-            peers: HashMap::new(),
-            by_addr: HashMap::new(),
-            publishers: HashMap::new(),
-            subscribers: HashMap::new(),
-            rooms: HashMap::new(),
-            next_key: 1,
-            earliest: Instant::now() + HOUSEKEEPING,
-            stats: SfuStats::default(),
-            allocation: Vec::new(),
-            wants: Vec::new(),
-            dirty: Vec::new(),
-            due: Vec::new(),
-            recorders: HashMap::new(),
-        };
-        tracing::info!(%local_addr, %advertised, "SFU listening");
-        tokio::spawn(engine.run(receiver));
-        Ok((
-            SfuHandle {
-                commands,
-                local_addr,
-            },
-            events_out,
-        ))
+        let mut handles = Vec::with_capacity(workers.max(1));
+        for index in 0..workers.max(1) {
+            let port = match bind.port() {
+                0 => Some(0),
+                port => u16::try_from(index).ok().and_then(|i| port.checked_add(i)),
+            };
+            let Some(port) = port else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not enough UDP ports above the configured one for every worker",
+                ));
+            };
+            let bind = SocketAddr::new(bind.ip(), port);
+            handles.push(Engine::spawn(bind, public_ip, events.clone()).await?);
+        }
+        Ok((SfuHandle::new(handles), events_out))
     }
 }
 
@@ -120,7 +103,12 @@ struct Engine {
     due: Vec<PeerKey>,
     /// Rooms being recorded: every packet of theirs is offered to the recorder's queue.
     recorders: HashMap<i64, crate::recording::RecordSink>,
+    /// Datagrams to send, flushed in batches once per wake-up (or when it grows large).
+    outbox: Outbox,
 }
+
+/// Queued datagrams that make a flush before the wake-up ends (a key frame to many viewers).
+const OUTBOX_FLUSH_AT: usize = super::outbox::BATCH * 4;
 
 /// Packets each outgoing video stream keeps for retransmission: ~2.5 s at 60 packets/s, well
 /// past any NACK's round trip. str0m's default (1000) costs memory per subscriber slot and a
@@ -137,6 +125,49 @@ fn rtc_config() -> str0m::RtcConfig {
 }
 
 impl Engine {
+    /// Binds one worker's socket and starts its task.
+    async fn spawn(
+        bind: SocketAddr,
+        public_ip: Option<IpAddr>,
+        events: mpsc::UnboundedSender<SfuEvent>,
+    ) -> io::Result<super::WorkerHandle> {
+        let socket = UdpSocket::bind(bind).await?;
+        let local_addr = socket.local_addr()?;
+        let advertised = SocketAddr::new(public_ip.unwrap_or(local_addr.ip()), local_addr.port());
+        let candidate = Candidate::host(advertised, "udp")
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error.to_string()))?;
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let engine = Engine {
+            events,
+            cut: HashMap::new(),
+            block_direct: None,
+            probes: Probes::default(),
+            socket,
+            local_addr,
+            candidate,
+            peers: HashMap::new(),
+            by_addr: HashMap::new(),
+            publishers: HashMap::new(),
+            subscribers: HashMap::new(),
+            rooms: HashMap::new(),
+            next_key: 1,
+            earliest: Instant::now() + HOUSEKEEPING,
+            stats: SfuStats::default(),
+            allocation: Vec::new(),
+            wants: Vec::new(),
+            dirty: Vec::new(),
+            due: Vec::new(),
+            recorders: HashMap::new(),
+            outbox: Outbox::default(),
+        };
+        tracing::info!(%local_addr, %advertised, "SFU worker listening");
+        tokio::spawn(engine.run(receiver));
+        Ok(super::WorkerHandle {
+            commands,
+            local_addr,
+        })
+    }
+
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut buf = vec![0u8; 2000];
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
@@ -161,6 +192,7 @@ impl Engine {
             }
             self.flush();
             self.run_due_timeouts(Instant::now());
+            self.outbox.flush(&self.socket);
         }
     }
 
@@ -316,10 +348,11 @@ impl Engine {
                 Ok(Output::Transmit(_)) if cut => {}
                 Ok(Output::Transmit(transmit)) => {
                     self.stats.datagrams_out += 1;
-                    // UDP: a full send buffer drops the datagram, as the network would.
-                    let _ = self
-                        .socket
-                        .try_send_to(&transmit.contents, transmit.destination);
+                    self.outbox
+                        .push(transmit.destination, transmit.contents.into());
+                    if self.outbox.len() >= OUTBOX_FLUSH_AT {
+                        self.outbox.flush(&self.socket);
+                    }
                 }
                 Ok(Output::Timeout(deadline)) => {
                     peer.deadline = deadline;

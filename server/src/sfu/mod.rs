@@ -1,4 +1,6 @@
-//! The SFU: str0m in RTP mode, every peer connection on one UDP socket, driven by one task.
+//! The SFU: str0m in RTP mode, on one worker task per core. Each worker has its own UDP
+//! socket and the peer connections of the rooms placed on it (by room id), so forwarding
+//! never takes a lock or crosses a task, and rooms spread over the cores.
 //!
 //! Each participant has up to two peer connections, laid out as LiveKit does: a *publisher*
 //! connection the browser offers (its microphone, camera with three simulcast layers, screen)
@@ -9,6 +11,7 @@
 
 mod engine;
 mod layers;
+mod outbox;
 mod peers;
 mod probe;
 mod rate;
@@ -18,6 +21,9 @@ use std::net::SocketAddr;
 
 use protocol::{MediaLink, PublishedTrack, SlotAssignment, Tile};
 use room::{MediaState, ParticipantId};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
 
 pub use engine::Sfu;
@@ -178,30 +184,74 @@ pub struct SfuStats {
     pub probes: usize,
 }
 
-/// Cheap to clone; talks to the SFU task.
-#[derive(Clone)]
-pub struct SfuHandle {
+impl SfuStats {
+    fn add(&mut self, other: SfuStats) {
+        self.peers += other.peers;
+        self.packets_in += other.packets_in;
+        self.packets_forwarded += other.packets_forwarded;
+        self.keyframe_requests += other.keyframe_requests;
+        self.datagrams_out += other.datagrams_out;
+        self.probes += other.probes;
+    }
+}
+
+/// One worker's command queue and socket address.
+pub(crate) struct WorkerHandle {
     commands: mpsc::UnboundedSender<Command>,
     local_addr: SocketAddr,
 }
 
+/// Cheap to clone; talks to the SFU's workers.
+#[derive(Clone)]
+pub struct SfuHandle {
+    workers: Arc<[WorkerHandle]>,
+    /// Connectivity probes go round the workers (each probe is one short-lived connection).
+    next_probe: Arc<AtomicUsize>,
+}
+
+/// The worker a room's connections live on. Room ids are handed out in sequence, so rooms
+/// spread evenly; every connection of a room (publishers and subscribers) is on the same
+/// worker, which forwards between them without crossing tasks.
+pub(crate) fn worker_of(room: i64, workers: usize) -> usize {
+    room.rem_euclid(workers.max(1) as i64) as usize
+}
+
 impl SfuHandle {
-    /// A handle whose commands go nowhere: for testing the live layer's decisions alone.
-    #[cfg(test)]
-    pub(crate) fn detached() -> Self {
+    fn new(workers: Vec<WorkerHandle>) -> Self {
         Self {
-            commands: mpsc::unbounded_channel().0,
-            local_addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+            workers: workers.into(),
+            next_probe: Arc::default(),
         }
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+    /// A handle whose commands go nowhere: for testing the live layer's decisions alone.
+    #[cfg(test)]
+    pub(crate) fn detached() -> Self {
+        Self::new(vec![WorkerHandle {
+            commands: mpsc::unbounded_channel().0,
+            local_addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+        }])
     }
 
-    fn send(&self, command: Command) {
-        // The task only stops with the process; a failed send has nobody left to tell.
-        let _ = self.commands.send(command);
+    /// The workers' socket addresses, in worker order.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.workers.iter().map(|w| w.local_addr).collect()
+    }
+
+    fn send_to_room(&self, room: i64, command: Command) {
+        let worker = &self.workers[worker_of(room, self.workers.len())];
+        // A worker only stops with the process; a failed send has nobody left to tell.
+        let _ = worker.commands.send(command);
+    }
+
+    fn send(&self, member: MemberKey, command: Command) {
+        self.send_to_room(member.room, command);
+    }
+
+    fn broadcast(&self, command: impl Fn() -> Command) {
+        for worker in self.workers.iter() {
+            let _ = worker.commands.send(command());
+        }
     }
 
     /// Queues a publisher's offer; the answer comes through the returned future. Queuing is
@@ -215,85 +265,124 @@ impl SfuHandle {
         restart: bool,
     ) -> impl std::future::Future<Output = Result<String, SfuError>> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Publish {
+        self.send(
             member,
-            offer,
-            tracks,
-            media,
-            restart,
-            reply,
-        });
+            Command::Publish {
+                member,
+                offer,
+                tracks,
+                media,
+                restart,
+                reply,
+            },
+        );
         async move { answer.await.map_err(|_| SfuError::Stopped)? }
     }
 
     pub fn subscribe(&self, member: MemberKey, video_slots: usize) {
-        self.send(Command::Subscribe {
+        self.send(
             member,
-            video_slots,
-        });
+            Command::Subscribe {
+                member,
+                video_slots,
+            },
+        );
     }
 
     /// Test-only fault (see `TEST_FAULTS`): cuts these members' media for `duration`.
     pub fn cut_media(&self, members: Vec<MemberKey>, duration: std::time::Duration) {
-        self.send(Command::CutMedia {
-            members,
-            until: std::time::Instant::now() + duration,
+        let until = std::time::Instant::now() + duration;
+        // Each worker ignores the members it does not hold.
+        self.broadcast(|| Command::CutMedia {
+            members: members.clone(),
+            until,
         });
     }
 
-    /// Answers a connectivity probe's offer from a short-lived peer (see `probe.rs`).
+    /// Answers a connectivity probe's offer from a short-lived peer (see `probe.rs`), on the
+    /// next worker in turn.
     pub async fn probe(&self, offer: String) -> Result<String, SfuError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Probe { offer, reply });
+        let turn = self.next_probe.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        let _ = self.workers[turn]
+            .commands
+            .send(Command::Probe { offer, reply });
         answer.await.map_err(|_| SfuError::Stopped)?
     }
 
     /// Test-only fault (see `TEST_FAULTS`): only datagrams from `relay` get through, as if a
     /// firewall blocked direct UDP to the media server; `None` lifts it.
     pub fn block_direct(&self, relay: Option<std::net::IpAddr>) {
-        self.send(Command::BlockDirect { relay });
+        self.broadcast(|| Command::BlockDirect { relay });
     }
 
     pub fn subscribe_answer(&self, member: MemberKey, answer: String) {
-        self.send(Command::SubscribeAnswer { member, answer });
+        self.send(member, Command::SubscribeAnswer { member, answer });
     }
 
     pub fn set_tiles(&self, member: MemberKey, tiles: Vec<Tile>) {
-        self.send(Command::SetTiles { member, tiles });
+        self.send(member, Command::SetTiles { member, tiles });
     }
 
     pub fn set_media(&self, member: MemberKey, media: MediaState) {
-        self.send(Command::SetMedia { member, media });
+        self.send(member, Command::SetMedia { member, media });
     }
 
     pub fn unpublish(&self, member: MemberKey) {
-        self.send(Command::Unpublish { member });
+        self.send(member, Command::Unpublish { member });
     }
 
     pub fn leave(&self, member: MemberKey) {
-        self.send(Command::Leave { member });
+        self.send(member, Command::Leave { member });
     }
 
     /// Starts (or with `None` stops) handing `room`'s packets to a recorder.
     pub fn record(&self, room: i64, sink: Option<crate::recording::RecordSink>) {
-        self.send(Command::Record { room, sink });
+        self.send_to_room(room, Command::Record { room, sink });
     }
 
     pub fn stop_recording(&self, room: i64, media_id: i64) {
-        self.send(Command::StopRecording { room, media_id });
+        self.send_to_room(room, Command::StopRecording { room, media_id });
     }
 
     pub fn recorder_keyframe(&self, member: MemberKey, source: protocol::Source, layer: u8) {
-        self.send(Command::RecorderKeyframe {
+        self.send(
             member,
-            source,
-            layer,
-        });
+            Command::RecorderKeyframe {
+                member,
+                source,
+                layer,
+            },
+        );
     }
 
+    /// Every worker's counters, added up.
     pub async fn stats(&self) -> Result<SfuStats, SfuError> {
-        let (reply, stats) = oneshot::channel();
-        self.send(Command::Stats { reply });
-        stats.await.map_err(|_| SfuError::Stopped)
+        let mut total = SfuStats::default();
+        for worker in self.workers.iter() {
+            let (reply, stats) = oneshot::channel();
+            let _ = worker.commands.send(Command::Stats { reply });
+            total.add(stats.await.map_err(|_| SfuError::Stopped)?);
+        }
+        Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_spread_evenly_and_a_room_stays_on_one_worker() {
+        let mut per_worker = [0; 4];
+        for room in 1..=400 {
+            let worker = worker_of(room, 4);
+            assert_eq!(worker, worker_of(room, 4), "placement is stable");
+            per_worker[worker] += 1;
+        }
+        assert_eq!(per_worker, [100; 4]);
+        assert_eq!(worker_of(-3, 4), 1, "no negative index");
+        assert_eq!(worker_of(7, 1), 0);
+        assert_eq!(worker_of(7, 0), 0, "no division by zero");
     }
 }
