@@ -24,7 +24,8 @@ pub fn tool(program: &str, args: &[&str]) -> (bool, String, String) {
 
 /// Decodes every frame of `file` (`ffmpeg -v error`): whether it succeeded, and what ffmpeg
 /// complained of. Frames keep their own times (the recording's frame rate varies): a constant
-/// output rate would merge close frames and report that, not the file.
+/// output rate, or an output clock ticking at the guessed frame rate, would merge close
+/// frames and report that, not the file.
 pub fn decode(file: &Path) -> (bool, String) {
     let (ok, _, errors) = tool(
         "ffmpeg",
@@ -35,6 +36,8 @@ pub fn decode(file: &Path) -> (bool, String) {
             file.to_str().unwrap(),
             "-fps_mode",
             "passthrough",
+            "-enc_time_base",
+            "-1",
             "-f",
             "null",
             "-",

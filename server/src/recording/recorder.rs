@@ -69,7 +69,7 @@ pub struct Recorder<W: Write> {
     current: Option<StreamKey>,
     target: Option<Target>,
     last_still_ms: Option<u64>,
-    last_video_ms: Option<u64>,
+    video_clock: VideoClock,
     keyframes: KeyframeRequest,
     blocks: Vec<Block>,
 }
@@ -99,7 +99,7 @@ impl<W: Write> Recorder<W> {
             current: None,
             target: None,
             last_still_ms: None,
-            last_video_ms: None,
+            video_clock: VideoClock::default(),
             keyframes,
             blocks: Vec::new(),
         })
@@ -214,12 +214,7 @@ impl<W: Write> Recorder<W> {
     }
 
     fn video(&mut self, ms: u64, keyframe: bool, data: Vec<u8>) {
-        // One track, many sources: its times only move forward.
-        let ms = match self.last_video_ms {
-            Some(last) => ms.max(last + 1),
-            None => ms,
-        };
-        self.last_video_ms = Some(ms);
+        let ms = self.video_clock.place(ms);
         self.writer.push(Block {
             track: VIDEO_TRACK,
             ms,
@@ -349,6 +344,34 @@ fn write_error(error: std::io::Error) -> String {
     }
 }
 
+/// The video track's times. One track carries many sources, and a source's place on the
+/// timeline can step back (its stream re-anchored on a first sender report, a switch to a
+/// stream placed by arrival): times must still only move forward, and the frames after a
+/// step back catch up at half their own spacing instead of piling up a millisecond apart (a
+/// burst a player shows as a jump, and that tools reading the file at the frame rate refuse).
+#[derive(Debug, Default)]
+struct VideoClock {
+    last_placed: Option<u64>,
+    last_written: Option<u64>,
+}
+
+impl VideoClock {
+    /// The time to write a frame placed at `ms` on the timeline.
+    fn place(&mut self, ms: u64) -> u64 {
+        let written = match (self.last_placed, self.last_written) {
+            (Some(placed), Some(written)) => {
+                // The frame's own spacing from the previous one; none across a step back.
+                let spacing = ms.saturating_sub(placed);
+                ms.max(written + (spacing / 2).max(1))
+            }
+            _ => ms,
+        };
+        self.last_placed = Some(ms);
+        self.last_written = Some(written);
+        written
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,5 +443,32 @@ mod tests {
             written.len()
         );
         assert_eq!(&written[header..header + 4], [0x1F, 0x43, 0xB6, 0x75]);
+    }
+
+    #[test]
+    fn video_times_move_forward_and_catch_up_after_a_step_back() {
+        let mut clock = VideoClock::default();
+        let frames: Vec<u64> = [1_000, 1_033, 1_066, 1_100]
+            .into_iter()
+            .map(|ms| clock.place(ms))
+            .collect();
+        assert_eq!(
+            frames,
+            vec![1_000, 1_033, 1_066, 1_100],
+            "on time: untouched"
+        );
+        // The source steps back 300 ms (re-anchored on its first sender report).
+        let after: Vec<u64> = (0..30).map(|n| clock.place(800 + n * 33)).collect();
+        assert_eq!(after[0], 1_101, "never back");
+        for pair in after.windows(2) {
+            assert!(pair[1] - pair[0] >= 16, "frames stay apart: {after:?}");
+        }
+        // Half of each frame's spacing goes to catching up: back on the timeline in ~20 frames.
+        assert_eq!(*after.last().unwrap(), 800 + 29 * 33);
+        let first_on_time = after.iter().zip(0..).position(|(&t, n)| t == 800 + n * 33);
+        assert!(first_on_time.is_some_and(|n| n <= 20), "{after:?}");
+        // A frame placed on the previous one's time still moves forward.
+        let again = clock.place(800 + 29 * 33);
+        assert_eq!(again, 800 + 29 * 33 + 1);
     }
 }
