@@ -209,6 +209,43 @@ test('on a phone the viewer sees the speaker across the screen and the camera st
   for (const one of [teacher, phone]) await one.context.close();
 });
 
+test('a constrained link moves the viewer to a lower layer, and the top layer returns with the link', async ({ browser, page }) => {
+  test.setTimeout(120_000);
+  await signIn(page, 'teacher');
+  await setUpRoom(page, 'interactive');
+  const teacher = await person(browser, 'teacher', LAPTOP);
+  await joinStage(teacher.page);
+  const student = await person(browser, 'student', LAPTOP);
+  await joinAsViewer(student.page);
+  await decodesGrowing(student.page, "the student's page");
+  await expect.poll(() => publishedTopWidth(teacher.page), { message: 'the teacher publishes' }).toBeGreaterThan(0);
+  const top = await publishedTopWidth(teacher.page);
+  await expect
+    .poll(() => decodedWidth(student.page), { message: `the student decodes the top layer (${top} px)`, timeout: 20_000 })
+    .toBe(top);
+
+  const limit = async (kbps: number | null) => {
+    const response = await page.request.post('/api/test/faults/limit-downlink', { data: { user: 'student', kbps } });
+    expect(response.status()).toBe(200);
+    expect(await response.json(), "the student's connections").toBeGreaterThan(0);
+  };
+  try {
+    // Less than the top layer carries, more than the one under it.
+    await limit(400);
+    await expect
+      .poll(() => decodedWidth(student.page), { message: 'a lower layer under the constraint', timeout: 30_000 })
+      .toBeLessThan(top);
+    await decodesGrowing(student.page, "the student's page on the constrained link");
+  } finally {
+    await limit(null);
+  }
+  await expect
+    .poll(() => decodedWidth(student.page), { message: 'the top layer once the link recovers', timeout: 30_000 })
+    .toBe(top);
+  await decodesGrowing(student.page, "the student's page after the recovery");
+  for (const one of [teacher, student]) await one.context.close();
+});
+
 test('four people on stage share it in a grid', async ({ browser, page }) => {
   test.setTimeout(240_000);
   await signIn(page, 'teacher');

@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/test/faults/crash", post(crash))
         .route("/api/test/faults/fail-room/{id}", post(fail_room))
         .route("/api/test/faults/block-direct-udp", post(block_direct_udp))
+        .route("/api/test/faults/limit-downlink", post(limit_downlink))
 }
 
 #[derive(Deserialize)]
@@ -38,6 +39,33 @@ async fn cut_media(
         .hub
         .sfu()
         .cut_media(members, Duration::from_secs(cut.seconds.min(120)));
+    Ok(Json(count))
+}
+
+#[derive(Deserialize)]
+struct LimitDownlink {
+    user: String,
+    /// What the user's receiving link carries; absent or null lifts the limit.
+    kbps: Option<u32>,
+}
+
+/// Constrains the user's receiving media link (in every room) as a slow access link would:
+/// what exceeds `kbps` is dropped.
+async fn limit_downlink(
+    State(state): State<AppState>,
+    Json(limit): Json<LimitDownlink>,
+) -> Result<Json<usize>, AppError> {
+    if limit.kbps == Some(0) {
+        return Err(AppError::Request {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            code: "kbps_zero",
+            message: "a link of 0 kbps is a cut: use cut-media".into(),
+        });
+    }
+    let user_id = state.store.user_id_by_name(&limit.user).await?;
+    let members = state.hub.members_of(user_id).await;
+    let count = members.len();
+    state.hub.sfu().limit_downlink(members, limit.kbps);
     Ok(Json(count))
 }
 

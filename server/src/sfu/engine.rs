@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::outbox::Outbox;
 use super::peers::*;
+use super::policer::Policer;
 use super::probe::Probes;
 use super::{Command, MemberKey, SfuError, SfuEvent, SfuHandle, SfuStats, AUDIO_SLOTS};
 
@@ -79,6 +80,8 @@ struct Engine {
     events: mpsc::UnboundedSender<SfuEvent>,
     /// Test-only faults: members whose media is cut, until when.
     cut: HashMap<MemberKey, Instant>,
+    /// Test-only fault: members whose receiving connection's link is constrained.
+    pub(super) downlinks: HashMap<MemberKey, Policer>,
     /// Test-only fault: datagrams from any other address than this TURN relay are dropped.
     pub(super) block_direct: Option<IpAddr>,
     /// Set devices' connectivity probes; they only see datagrams no media peer takes.
@@ -140,6 +143,7 @@ impl Engine {
         let engine = Engine {
             events,
             cut: HashMap::new(),
+            downlinks: HashMap::new(),
             block_direct: None,
             probes: Probes::default(),
             socket,
@@ -346,6 +350,11 @@ impl Engine {
             };
             match output {
                 Ok(Output::Transmit(_)) if cut => {}
+                Ok(Output::Transmit(transmit))
+                    if matches!(peer.role, Role::Subscriber(_))
+                        && self.downlinks.get_mut(&peer.member).is_some_and(|link| {
+                            !link.admit(transmit.contents.len(), Instant::now())
+                        }) => {}
                 Ok(Output::Transmit(transmit)) => {
                     self.stats.datagrams_out += 1;
                     self.outbox

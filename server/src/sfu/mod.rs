@@ -13,6 +13,7 @@ mod engine;
 mod layers;
 mod outbox;
 mod peers;
+mod policer;
 mod probe;
 mod rate;
 mod rebase;
@@ -165,6 +166,12 @@ pub(crate) enum Command {
         source: protocol::Source,
         layer: u8,
     },
+    /// Test-only fault: these members' receiving connections carry at most `kbps` (`None`
+    /// lifts it).
+    LimitDownlink {
+        members: Vec<MemberKey>,
+        kbps: Option<u32>,
+    },
     /// Test-only fault: drop every datagram to and from these members' connections until then.
     CutMedia {
         members: Vec<MemberKey>,
@@ -296,6 +303,15 @@ impl SfuHandle {
         self.broadcast(|| Command::CutMedia {
             members: members.clone(),
             until,
+        });
+    }
+
+    /// Test-only fault (see `TEST_FAULTS`): these members' receiving links carry at most
+    /// `kbps`, dropping the rest as a slow link would (`None`: unconstrained again).
+    pub fn limit_downlink(&self, members: Vec<MemberKey>, kbps: Option<u32>) {
+        self.broadcast(|| Command::LimitDownlink {
+            members: members.clone(),
+            kbps,
         });
     }
 

@@ -104,6 +104,19 @@ impl Engine {
                     self.cut.insert(member, until);
                 }
             }
+            Command::LimitDownlink { members, kbps } => {
+                for member in members {
+                    match kbps {
+                        Some(kbps) => {
+                            self.downlinks
+                                .insert(member, Policer::new(kbps, Instant::now()));
+                        }
+                        None => {
+                            self.downlinks.remove(&member);
+                        }
+                    }
+                }
+            }
         }
     }
 
