@@ -85,12 +85,12 @@ pub struct Bot {
     frozen: Arc<AtomicBool>,
 }
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 
-async fn next_message(socket: &mut Socket) -> Result<ServerMessage, BotError> {
+pub(crate) async fn next_message(socket: &mut Socket) -> Result<ServerMessage, BotError> {
     loop {
         let frame = tokio::time::timeout(ANSWER_TIMEOUT, socket.next())
             .await
@@ -106,7 +106,7 @@ async fn next_message(socket: &mut Socket) -> Result<ServerMessage, BotError> {
     }
 }
 
-async fn send(socket: &mut Socket, message: &ClientMessage) -> Result<(), BotError> {
+pub(crate) async fn send(socket: &mut Socket, message: &ClientMessage) -> Result<(), BotError> {
     let text = serde_json::to_string(message).expect("client messages serialise");
     socket
         .send(Message::Text(text.into()))

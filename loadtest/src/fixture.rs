@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use protocol::{socket_path, ClientMessage, PublishedTrack, ServerMessage, Source};
 use room::{MediaState, Seat};
 use rtc::peer_connection::sdp::RTCSessionDescription;
@@ -16,11 +15,10 @@ use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::peer_connection::{PeerConnection, PeerConnectionEventHandler, RTCIceGatheringState};
 
-use crate::bot::BotError;
+use crate::bot::{next_message, send, BotError, Socket};
 use crate::media;
 
 /// The fixtures' loop length and where in it the marker (flash + tone) sits.
@@ -192,33 +190,6 @@ pub struct FixtureBot {
     tasks: Vec<JoinHandle<()>>,
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next(socket: &mut Socket) -> Result<ServerMessage, BotError> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .map_err(|_| BotError::Timeout(Duration::from_secs(20)))?;
-        match frame {
-            Some(Ok(Message::Text(text))) => {
-                return serde_json::from_str(&text).map_err(|e| BotError::Socket(e.to_string()))
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(BotError::Socket(e.to_string())),
-            None => return Err(BotError::Socket("closed".into())),
-        }
-    }
-}
-
-async fn send(socket: &mut Socket, message: &ClientMessage) -> Result<(), BotError> {
-    let text = serde_json::to_string(message).expect("serialisable");
-    socket
-        .send(Message::Text(text.into()))
-        .await
-        .map_err(|e| BotError::Socket(e.to_string()))
-}
-
 struct Gathering(Arc<Notify>);
 
 #[async_trait::async_trait]
@@ -259,12 +230,12 @@ impl FixtureBot {
         let (mut socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .map_err(|e| BotError::Socket(e.to_string()))?;
-        let ServerMessage::Welcome { room: info } = next(&mut socket).await? else {
+        let ServerMessage::Welcome { room: info } = next_message(&mut socket).await? else {
             return Err(BotError::Socket("no welcome".into()));
         };
         if !info.open {
             send(&mut socket, &ClientMessage::Launch).await?;
-            while !matches!(next(&mut socket).await?, ServerMessage::Opened) {}
+            while !matches!(next_message(&mut socket).await?, ServerMessage::Opened) {}
         }
         let media = MediaState {
             mic: true,
@@ -279,7 +250,10 @@ impl FixtureBot {
             },
         )
         .await?;
-        while !matches!(next(&mut socket).await?, ServerMessage::Joined { .. }) {}
+        while !matches!(
+            next_message(&mut socket).await?,
+            ServerMessage::Joined { .. }
+        ) {}
 
         let gathered = Arc::new(Notify::new());
         let pc = media::connection(Arc::new(Gathering(gathered.clone()))).await?;
@@ -317,7 +291,7 @@ impl FixtureBot {
         .await?;
         let received = Arc::new(Mutex::new(Vec::new()));
         let answer = loop {
-            match next(&mut socket).await? {
+            match next_message(&mut socket).await? {
                 ServerMessage::PublishAnswer { sdp } => break sdp,
                 ServerMessage::Error { code, message } => {
                     return Err(BotError::Refused { code, message })
@@ -391,7 +365,7 @@ async fn drive(
                 Some(message) => if send(&mut socket, &message).await.is_err() { break },
                 None => break,
             },
-            incoming = next(&mut socket) => match incoming {
+            incoming = next_message(&mut socket) => match incoming {
                 Ok(ServerMessage::Ping) => {
                     if send(&mut socket, &ClientMessage::Pong).await.is_err() { break }
                 }
