@@ -19,19 +19,19 @@ if [[ -x "$CARGO_TARGET_DIR/release/server" && -f "$hashes" \
   exit 0
 fi
 rm -f "$fingerprint_file"
-cargo leptos build --release
+# The bundle's names carry content hashes (hash-files in Cargo.toml): a clean pkg dir keeps
+# only this build's files. --split moves the lazily loaded pages (app/src/lazy_pages.rs) into
+# their own wasm chunks, fetched when a page needs them.
+rm -rf "$pkg"
+cargo leptos build --release --split
 
-# The bundle's names carry content hashes (hash-files in Cargo.toml): drop the files of
-# earlier builds, and precompress this one so the server sends it as built.
-current=$(awk -F': *' -v name="$LEPTOS_OUTPUT_NAME" 'NF == 2 { print name "." $2 "." $1 }' "$hashes")
+# Precompress every file of the bundle so the server sends them as built.
 for file in "$pkg"/*; do
-  base=$(basename "$file")
-  base=${base%.br}
-  base=${base%.gz}
-  grep -qxF "$base" <<<"$current" || rm -f "$file"
-done
-for name in $current; do
-  brotli --quality=11 --force --keep "$pkg/$name"
-  gzip -9 --force --keep "$pkg/$name"
+  case "$file" in
+    *.js | *.wasm | *.css | *.json)
+      brotli --quality=11 --force --keep "$file"
+      gzip -9 --force --keep "$file"
+      ;;
+  esac
 done
 echo "$fingerprint" >"$fingerprint_file"

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod components;
+mod lazy_pages;
 #[cfg(feature = "hydrate")]
 pub mod media;
 pub mod pages;
@@ -13,10 +14,11 @@ pub mod session;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use crate::api::{get_me, Login, Logout};
 use crate::components::TopBar;
+use crate::lazy_pages::*;
 use crate::pages::*;
 use domain::api::Me;
 use domain::ContainerKind;
@@ -67,10 +69,6 @@ pub fn App() -> impl IntoView {
 
     let gallery = || view! { <ContainerView kind=ContainerKind::Gallery/> };
     let channel = || view! { <ContainerView kind=ContainerKind::Channel/> };
-    let configure_gallery = || view! { <EditContainer kind=ContainerKind::Gallery/> };
-    let manage_channel = || view! { <EditContainer kind=ContainerKind::Channel/> };
-    let gallery_session = || view! { <SessionPage kind=ContainerKind::Gallery/> };
-    let channel_session = || view! { <SessionPage kind=ContainerKind::Channel/> };
     view! {
         <Title formatter=|title: String| if title.is_empty() { PRODUCT_NAME.to_string() } else { format!("{title} · {PRODUCT_NAME}") }/>
         <Router>
@@ -78,22 +76,22 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 // Async: data is loaded before the first byte, so a refusal sets the HTTP status.
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/galleries/:id") view=gallery ssr=SsrMode::Async/>
-                    <Route path=path!("/galleries/:id/configure") view=configure_gallery ssr=SsrMode::Async/>
-                    <Route path=path!("/galleries/:id/configure/:tab") view=configure_gallery ssr=SsrMode::Async/>
+                    <Route path=path!("/galleries/:id/configure") view={Lazy::<ConfigureGalleryRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/galleries/:id/configure/:tab") view={Lazy::<ConfigureGalleryRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/channels/:id") view=channel ssr=SsrMode::Async/>
-                    <Route path=path!("/channels/:id/manage") view=manage_channel ssr=SsrMode::Async/>
-                    <Route path=path!("/channels/:id/manage/:tab") view=manage_channel ssr=SsrMode::Async/>
-                    <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
-                    <Route path=path!("/media/:id") view=MediaPageView ssr=SsrMode::Async/>
-                    <Route path=path!("/media/:id/edit") view=MediaEditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/galleries/:id/sessions/:session") view=gallery_session ssr=SsrMode::Async/>
-                    <Route path=path!("/channels/:id/sessions/:session") view=channel_session ssr=SsrMode::Async/>
-                    <Route path=path!("/media/:id/edit/:tab") view=MediaEditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/settings") view=SiteSettingsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/lti") view=LtiPlatformsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/channels/:id/manage") view={Lazy::<ManageChannelRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/channels/:id/manage/:tab") view={Lazy::<ManageChannelRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms/:id") view={Lazy::<RoomRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/media/:id") view={Lazy::<MediaRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/media/:id/edit") view={Lazy::<MediaEditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/galleries/:id/sessions/:session") view={Lazy::<GallerySessionRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/channels/:id/sessions/:session") view={Lazy::<ChannelSessionRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/media/:id/edit/:tab") view={Lazy::<MediaEditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/settings") view={Lazy::<SiteSettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/lti") view={Lazy::<LtiPlatformsRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -27,6 +27,31 @@ test('switching the room on lists it on the Media tab without a reload', async (
   await expect(page.getByRole('link', { name: `Edit ${ROOM_ENTRY}` })).toBeVisible();
 });
 
+test('the gallery hydrates from a light bundle; the room\'s code arrives when the room is entered', async ({ page }) => {
+  await signIn(page, 'teacher');
+  await saveRoom(page, true);
+  const wasm: { path: string; bytes: number }[] = [];
+  page.on('response', async (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.push({ path, bytes: (await response.request().sizes()).responseBodySize });
+  });
+  // A first visit: what the gallery needs comes over the network.
+  const session = await page.context().newCDPSession(page);
+  await session.send('Network.clearBrowserCache');
+  await session.detach();
+  await page.goto(GALLERY_PAGE);
+  await hydrated(page);
+  const gallery = [...wasm];
+  expect(gallery.length).toBeGreaterThan(0);
+  const galleryBytes = gallery.reduce((sum, file) => sum + file.bytes, 0);
+  expect(galleryBytes, 'brotli WebAssembly before the gallery is interactive').toBeLessThanOrEqual(300 * 1024);
+
+  await page.getByRole('button', { name: 'Enter Room' }).click();
+  await expect(page.getByRole('button', { name: 'Join as viewer' })).toBeVisible();
+  const roomOnly = wasm.filter((file) => !gallery.some((seen) => seen.path === file.path));
+  expect(roomOnly.length, 'the room loaded code the gallery did not').toBeGreaterThan(0);
+});
+
 /**
  * Through a room socket of the teacher's own (as the room page's would): launch, join,
  * record for `seconds`, stop, end the session.
