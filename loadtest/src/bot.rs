@@ -67,6 +67,10 @@ pub struct BotStats {
     pub audio_packets_out: AtomicU64,
     pub bytes_out: AtomicU64,
     pub keyframe_requests_in: AtomicU64,
+    /// Offers of a receiving connection from the server.
+    pub subscribe_offers: AtomicU64,
+    /// Video tracks that have delivered at least one packet.
+    pub video_tracks_in: AtomicU64,
 }
 
 impl BotStats {
@@ -376,8 +380,9 @@ impl Driver {
         match &message {
             ServerMessage::Ping if self.frozen.load(Ordering::Relaxed) => return Ok(()),
             ServerMessage::Ping => return send(socket, &ClientMessage::Pong).await,
-            ServerMessage::SubscribeOffer { sdp } if self.config.media => {
-                let answer = self.answer_subscription(sdp.clone()).await?;
+            ServerMessage::SubscribeOffer { sdp, update } if self.config.media => {
+                self.stats.subscribe_offers.fetch_add(1, Ordering::Relaxed);
+                let answer = self.answer_subscription(sdp.clone(), *update).await?;
                 send(socket, &ClientMessage::SubscribeAnswer { sdp: answer }).await?;
             }
             ServerMessage::PublishAnswer { sdp } => {
@@ -452,9 +457,28 @@ impl Driver {
         Ok((Arc::new(media::connection(handler).await?), gathered))
     }
 
-    async fn answer_subscription(&mut self, sdp: String) -> Result<String, BotError> {
-        let (pc, gathered) = self.connection().await?;
+    /// Answers on the connection the bot has when the offer only adds slots (`update`), else
+    /// on a new one.
+    async fn answer_subscription(&mut self, sdp: String, update: bool) -> Result<String, BotError> {
         let offer = RTCSessionDescription::offer(sdp).map_err(media_error)?;
+        if let Some(pc) = self.subscriber.as_ref().filter(|_| update) {
+            pc.set_remote_description(offer)
+                .await
+                .map_err(media_error)?;
+            let answer = pc.create_answer(None).await.map_err(media_error)?;
+            pc.set_local_description(answer)
+                .await
+                .map_err(media_error)?;
+            return pc
+                .local_description()
+                .await
+                .map(|d| d.sdp)
+                .ok_or_else(|| BotError::Media("no local description".into()));
+        }
+        if let Some(old) = self.subscriber.take() {
+            let _ = old.close().await;
+        }
+        let (pc, gathered) = self.connection().await?;
         pc.set_remote_description(offer)
             .await
             .map_err(media_error)?;
@@ -547,6 +571,7 @@ impl PeerConnectionEventHandler for Receiving {
         let stats = self.stats.clone();
         tokio::spawn(async move {
             let video = track.kind().await == RtpCodecKind::Video;
+            let mut first = true;
             while let Some(event) = track.poll().await {
                 let TrackRemoteEvent::OnRtpPacket(packet) = event else {
                     continue;
@@ -557,6 +582,9 @@ impl PeerConnectionEventHandler for Receiving {
                 if !video {
                     stats.audio_packets_in.fetch_add(1, Ordering::Relaxed);
                     continue;
+                }
+                if std::mem::take(&mut first) {
+                    stats.video_tracks_in.fetch_add(1, Ordering::Relaxed);
                 }
                 let keyframe = protocol::vp8::starts_keyframe(&packet.payload);
                 let _ = stats.first_video_at.set(Instant::now());

@@ -77,6 +77,107 @@ async fn a_viewer_receives_the_stage_and_new_viewers_trigger_a_keyframe() {
     );
 }
 
+/// The SFU's counters once `ready` holds for them (the SFU works on its own tasks).
+async fn sfu_stats_once(
+    server: &common::LiveServer,
+    ready: impl Fn(&server::sfu::SfuStats) -> bool,
+) -> server::sfu::SfuStats {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let stats = server.state.hub.sfu().stats().await.unwrap();
+        if ready(&stats) || tokio::time::Instant::now() > deadline {
+            return stats;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_holds_no_media_connection_until_someone_publishes() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
+
+    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
+        .await
+        .expect("student joins as viewer");
+    let sfu = sfu_stats_once(&server, |s| s.waiting == 1).await;
+    assert_eq!(
+        (sfu.waiting, sfu.peers),
+        (1, 0),
+        "the viewer waits without a connection: nothing is sent in the room"
+    );
+    assert_eq!(count(&viewer.stats.subscribe_offers), 0);
+
+    let _teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, true))
+        .await
+        .expect("teacher joins the stage");
+    assert!(
+        viewer
+            .wait_until(PATIENCE, |s| count(&s.video_packets_in) > 30)
+            .await,
+        "the stage's first track opens the viewer's connection: {:?}",
+        viewer.stats
+    );
+    assert_eq!(count(&viewer.stats.subscribe_offers), 1);
+    let sfu = sfu_stats_once(&server, |s| s.peers == 2).await;
+    // The teacher alone on stage has nothing to receive either.
+    assert_eq!((sfu.waiting, sfu.peers), (1, 2), "{sfu:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewers_slots_grow_with_the_stage_without_a_new_connection() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    // The seeded TA (user 3) moderates the room too, so both go on stage directly.
+    let (status, body) = server
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/containers/{}/room", common::ROOM),
+            &teacher_cookie,
+            Some(serde_json::json!({
+                "enabled": true, "mode": "interactive",
+                "room_moderators": [{"kind": "user", "id": 3}],
+                "chat_moderators": [], "qna": "on", "group_chat": true
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ta_cookie = sign_in(&server.base_url, "ta", "demo").await.unwrap();
+    let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
+
+    let _teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, true))
+        .await
+        .expect("teacher joins the stage");
+    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
+        .await
+        .expect("student joins as viewer");
+    assert!(
+        viewer
+            .wait_until(PATIENCE, |s| count(&s.video_tracks_in) == 1)
+            .await,
+        "the viewer receives the teacher: {:?}",
+        viewer.stats
+    );
+    assert_eq!(count(&viewer.stats.subscribe_offers), 1);
+
+    let _ta = Bot::join(server.bot(&ta_cookie, Seat::Stage, true))
+        .await
+        .expect("TA joins the stage");
+    assert!(
+        viewer
+            .wait_until(PATIENCE, |s| count(&s.video_tracks_in) == 2)
+            .await,
+        "a slot added to the same connection carries the TA: {:?}",
+        viewer.stats
+    );
+    assert_eq!(
+        count(&viewer.stats.subscribe_offers),
+        2,
+        "one offer opened the connection, one added the TA's slots"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_may_not_publish_and_nothing_of_it_is_forwarded() {
     let server = start_server().await;

@@ -363,8 +363,12 @@ pub enum ServerMessage {
     MediaFailed {
         link: MediaLink,
     },
+    /// An offer for the receiving connection. A new connection replaces the page's one;
+    /// `update` offers add slots to the connection the page has, and are answered on it.
     SubscribeOffer {
         sdp: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        update: bool,
     },
     /// Current mapping of the subscriber connection's transceivers to participants.
     Slots {

@@ -188,7 +188,7 @@ impl Client {
                 }
             }
             ServerMessage::PublishAnswer { sdp } => self.rc().publisher_answer(sdp),
-            ServerMessage::SubscribeOffer { sdp } => self.answer_subscription(sdp),
+            ServerMessage::SubscribeOffer { sdp, update } => self.answer_subscription(sdp, update),
             ServerMessage::ProbeAnswer { probe, sdp } => self.probes.settle(probe, Ok(sdp)),
             ServerMessage::ProbeRefused { probe, message } => {
                 self.probes.settle(probe, Err(message))
@@ -640,11 +640,19 @@ impl Client {
 
     /// Every offer comes from a new connection on the server (joining, or a restart after
     /// media failed): answer it from a new one here too, in place of the old.
-    fn answer_subscription(&self, sdp: String) {
-        self.drop_subscriber();
-        let pc = match self.subscriber_connection() {
-            Ok(pc) => pc,
-            Err(_) => return self.end("The browser could not open a media connection."),
+    /// Answers the server's offer: on the connection we have when it only adds slots
+    /// (`update`), else on a new one replacing it.
+    fn answer_subscription(&self, sdp: String, update: bool) {
+        let current = self.subscriber.borrow().clone().filter(|_| update);
+        let pc = match current {
+            Some(pc) => pc,
+            None => {
+                self.drop_subscriber();
+                match self.subscriber_connection() {
+                    Ok(pc) => pc,
+                    Err(_) => return self.end("The browser could not open a media connection."),
+                }
+            }
         };
         let client = self.rc();
         spawn_local(async move {

@@ -399,8 +399,15 @@ impl LiveRoom {
     /// What the SFU reports goes to the participants it concerns.
     pub(super) fn sfu_event(&self, event: SfuEvent) {
         match event {
-            SfuEvent::SubscribeOffer { member, sdp } => {
-                self.send(member.participant, &ServerMessage::SubscribeOffer { sdp });
+            SfuEvent::SubscribeOffer {
+                member,
+                sdp,
+                update,
+            } => {
+                self.send(
+                    member.participant,
+                    &ServerMessage::SubscribeOffer { sdp, update },
+                );
             }
             SfuEvent::Slots {
                 member,

@@ -72,6 +72,16 @@ struct RoomMedia {
     publishers: Vec<PeerKey>,
     subscribers: Vec<PeerKey>,
     speakers: Vec<room::ParticipantId>,
+    /// Members with nothing to receive yet (no one else publishes), and their video slots:
+    /// they hold no connection until the room's first track arrives, so a viewer who only
+    /// chats costs no media state.
+    waiting: Vec<(room::ParticipantId, usize)>,
+}
+
+impl RoomMedia {
+    fn is_empty(&self) -> bool {
+        self.publishers.is_empty() && self.subscribers.is_empty() && self.waiting.is_empty()
+    }
 }
 
 struct Engine {

@@ -72,7 +72,12 @@ impl SfuError {
 #[derive(Debug)]
 pub enum SfuEvent {
     /// The server's offer for a member's (new) subscribing connection.
-    SubscribeOffer { member: MemberKey, sdp: String },
+    /// `update`: the offer adds slots to the connection the member has (answer it there).
+    SubscribeOffer {
+        member: MemberKey,
+        sdp: String,
+        update: bool,
+    },
     /// A subscriber's slot map changed.
     Slots {
         member: MemberKey,
@@ -183,6 +188,8 @@ pub(crate) enum Command {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SfuStats {
     pub peers: usize,
+    /// Members waiting, without a connection, for someone else to publish.
+    pub waiting: usize,
     pub packets_in: u64,
     pub packets_forwarded: u64,
     pub keyframe_requests: u64,
@@ -194,6 +201,7 @@ pub struct SfuStats {
 impl SfuStats {
     fn add(&mut self, other: SfuStats) {
         self.peers += other.peers;
+        self.waiting += other.waiting;
         self.packets_in += other.packets_in;
         self.packets_forwarded += other.packets_forwarded;
         self.keyframe_requests += other.keyframe_requests;

@@ -166,9 +166,14 @@ impl DownTrack {
 
 #[derive(Debug)]
 pub struct Subscriber {
+    /// The offer awaiting the browser's answer: the first one, or one adding slots.
     pub pending: Option<SdpPendingOffer>,
     pub video: Vec<DownTrack>,
     pub audio: Vec<DownTrack>,
+    /// Slots (video, audio) offered in `pending`, usable once it is answered.
+    pub adding: (Vec<DownTrack>, Vec<DownTrack>),
+    /// The room's visible-camera limit: video slots never grow past it.
+    pub video_limit: usize,
     pub tiles: Vec<Tile>,
     pub estimate_bps: u64,
     /// The (minimum, desired) rates last given to the bandwidth estimator.

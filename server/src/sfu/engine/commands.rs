@@ -64,6 +64,12 @@ impl Engine {
                 }
             }
             Command::Leave { member } => {
+                if let Some(room) = self.rooms.get_mut(&member.room) {
+                    room.waiting.retain(|(p, _)| *p != member.participant);
+                    if room.is_empty() {
+                        self.rooms.remove(&member.room);
+                    }
+                }
                 for key in [
                     self.publishers.get(&member).copied(),
                     self.subscribers.get(&member).copied(),
@@ -77,6 +83,7 @@ impl Engine {
             Command::Stats { reply } => {
                 let _ = reply.send(SfuStats {
                     peers: self.peers.len(),
+                    waiting: self.rooms.values().map(|r| r.waiting.len()).sum(),
                     probes: self.probes.len(),
                     ..self.stats
                 });
@@ -203,6 +210,8 @@ impl Engine {
         };
         let sdp = answer.to_sdp_string();
         self.drain(key);
+        // After the drain: all of the offer's tracks are known, so one offer adds their slots.
+        self.grow_slots_in_room(member.room);
         Ok(sdp)
     }
 
@@ -234,52 +243,79 @@ impl Engine {
         publisher
             .tracks
             .push(TrackIn::new(added.mid, source, added.kind, simulcast));
-        let room = member.room;
-        self.reassign_room(room);
+        let member = *member;
+        self.subscribe_waiting(member);
+        self.reassign_room(member.room);
     }
 
+    /// Opens `member`'s receiving connection, or, while no one else in the room publishes,
+    /// notes that it waits for the first track.
     fn subscribe(&mut self, member: MemberKey, video_slots: usize) {
         if let Some(old) = self.subscribers.get(&member).copied() {
             self.remove_peer(old);
         }
+        let (video, audio) = self.others_tracks(member);
+        let room = self.rooms.entry(member.room).or_default();
+        room.waiting.retain(|(p, _)| *p != member.participant);
+        if video + audio == 0 {
+            room.waiting.push((member.participant, video_slots));
+            return;
+        }
+        self.open_subscriber(member, video_slots);
+    }
+
+    /// A track arrived from `publisher`: everyone else waiting in its room gets a connection.
+    fn subscribe_waiting(&mut self, publisher: MemberKey) {
+        let Some(room) = self.rooms.get_mut(&publisher.room) else {
+            return;
+        };
+        let (others, own): (Vec<_>, Vec<_>) = std::mem::take(&mut room.waiting)
+            .into_iter()
+            .partition(|(p, _)| *p != publisher.participant);
+        room.waiting = own;
+        for (participant, video_slots) in others {
+            let member = MemberKey {
+                room: publisher.room,
+                participant,
+            };
+            self.open_subscriber(member, video_slots);
+        }
+    }
+
+    /// A receiving connection with as many slots as the room has others' tracks now (at least
+    /// one of each kind); more are added by renegotiation when more are wanted
+    /// ([`Engine::grow_slots`]), up to `video_limit` and [`AUDIO_SLOTS`].
+    fn open_subscriber(&mut self, member: MemberKey, video_limit: usize) {
+        let (video_tracks, audio_tracks) = self.others_tracks(member);
         let mut rtc = rtc_config()
             .enable_bwe(Some(INITIAL_ESTIMATE))
             .build(Instant::now());
         rtc.add_local_candidate(self.candidate.clone());
         let mut changes = rtc.sdp_api();
-        let video: Vec<DownTrack> = (0..video_slots)
-            .map(|_| {
-                DownTrack::new(changes.add_media(
-                    MediaKind::Video,
-                    Direction::SendOnly,
-                    None,
-                    None,
-                    None,
-                ))
-            })
-            .collect();
-        let audio: Vec<DownTrack> = (0..AUDIO_SLOTS)
-            .map(|_| {
-                DownTrack::new(changes.add_media(
-                    MediaKind::Audio,
-                    Direction::SendOnly,
-                    None,
-                    None,
-                    None,
-                ))
-            })
-            .collect();
+        let video = add_slots(
+            &mut changes,
+            MediaKind::Video,
+            video_tracks.clamp(1, video_limit.max(1)),
+        );
+        let audio = add_slots(
+            &mut changes,
+            MediaKind::Audio,
+            audio_tracks.clamp(1, AUDIO_SLOTS),
+        );
         let Some((offer, pending)) = changes.apply() else {
             return;
         };
         let _ = self.events.send(SfuEvent::SubscribeOffer {
             member,
             sdp: offer.to_sdp_string(),
+            update: false,
         });
         let subscriber = Subscriber {
             pending: Some(pending),
             video,
             audio,
+            adding: (Vec::new(), Vec::new()),
+            video_limit,
             tiles: Vec::new(),
             estimate_bps: INITIAL_ESTIMATE.as_u64(),
             bwe_targets: (0, 0),
@@ -310,7 +346,7 @@ impl Engine {
             });
             return;
         };
-        let sections = sub.video.len() + sub.audio.len();
+        let sections = sub.video.len() + sub.audio.len() + sub.adding.0.len() + sub.adding.1.len();
         let accepted = match protocol::sdp::check_answer(answer, sections) {
             Err(refusal) => Err(refusal.to_string()),
             Ok(()) => SdpAnswer::from_sdp_string(answer)
@@ -342,6 +378,9 @@ impl Engine {
         };
         sub.pt_video = pt_of(Codec::Vp8);
         sub.pt_audio = pt_of(Codec::Opus);
+        let (video, audio) = std::mem::take(&mut sub.adding);
+        sub.video.extend(video);
+        sub.audio.extend(audio);
         // The estimate picks layers (`update_layers`); str0m's pacer holding video back to it
         // as well stalled video entirely once the SFU got busy, and cost CPU and memory.
         let mut api = rtc.direct_api();
@@ -353,6 +392,7 @@ impl Engine {
         self.drain(key);
         self.assign_video(key);
         self.assign_audio(key);
+        self.grow_slots(key);
     }
 
     /// Forgets a peer and everything pointing at it.
@@ -392,7 +432,7 @@ impl Engine {
         if self
             .rooms
             .get(&member.room)
-            .is_some_and(|r| r.publishers.is_empty() && r.subscribers.is_empty())
+            .is_some_and(RoomMedia::is_empty)
         {
             self.rooms.remove(&member.room);
         }
@@ -418,4 +458,15 @@ impl Engine {
             self.update_layers(key, now);
         }
     }
+}
+
+/// `count` send-only slots of `kind` in the offer being built.
+pub(super) fn add_slots(
+    changes: &mut str0m::change::SdpApi<'_>,
+    kind: MediaKind,
+    count: usize,
+) -> Vec<DownTrack> {
+    (0..count)
+        .map(|_| DownTrack::new(changes.add_media(kind, Direction::SendOnly, None, None, None)))
+        .collect()
 }

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use protocol::{SlotAssignment, Source};
 
+use super::commands::add_slots;
+
 use super::*;
 
 impl Engine {
@@ -22,9 +24,10 @@ impl Engine {
         if sub.pt_video.is_none() {
             return; // Not negotiated yet; the answer triggers assignment.
         }
-        let mut desired: Vec<Feed> = Vec::with_capacity(sub.video.len());
+        let (slots, limit) = (sub.video.len(), sub.video_limit);
+        let mut desired: Vec<Feed> = Vec::with_capacity(sub.tiles.len().min(limit));
         for tile in &sub.tiles {
-            if desired.len() == sub.video.len() {
+            if desired.len() == limit {
                 break;
             }
             let publisher_member = MemberKey {
@@ -41,6 +44,8 @@ impl Engine {
                 desired.push(feed);
             }
         }
+        // Until added slots are answered ([`Engine::grow_slots`]), the first tiles get them.
+        desired.truncate(slots);
         self.apply_feeds(sub_key, true, desired);
         self.update_layers(sub_key, now);
     }
@@ -76,12 +81,66 @@ impl Engine {
             .collect();
         // Most recent speakers first; those who never spoke keep their join order.
         speakers.sort_by_key(|(spoke, _)| std::cmp::Reverse(*spoke));
+        let slots = sub.audio.len();
         let desired = speakers
             .into_iter()
-            .take(AUDIO_SLOTS)
+            .take(slots)
             .map(|(_, feed)| feed)
             .collect();
         self.apply_feeds(sub_key, false, desired);
+    }
+
+    /// Gives every subscriber in `room` as many slots as the others there publish tracks
+    /// (up to the limits), by renegotiation.
+    pub(super) fn grow_slots_in_room(&mut self, room: i64) {
+        let subscribers = self
+            .rooms
+            .get(&room)
+            .map(|r| r.subscribers.clone())
+            .unwrap_or_default();
+        for sub in subscribers {
+            self.grow_slots(sub);
+        }
+    }
+
+    /// Offers the subscriber the slots it lacks for the others' tracks in its room. One offer
+    /// at a time: the answer calls this again for what was published meanwhile.
+    pub(super) fn grow_slots(&mut self, sub_key: PeerKey) {
+        let Some(member) = self.peers.get(&sub_key).map(|p| p.member) else {
+            return;
+        };
+        let (video, audio) = self.others_tracks(member);
+        let Some(Peer {
+            rtc,
+            role: Role::Subscriber(sub),
+            ..
+        }) = self.peers.get_mut(&sub_key)
+        else {
+            return;
+        };
+        if sub.pending.is_some() {
+            return;
+        }
+        let more_video = video.min(sub.video_limit).saturating_sub(sub.video.len());
+        let more_audio = audio.min(AUDIO_SLOTS).saturating_sub(sub.audio.len());
+        if more_video + more_audio == 0 {
+            return;
+        }
+        let mut changes = rtc.sdp_api();
+        let added_video = add_slots(&mut changes, MediaKind::Video, more_video);
+        let added_audio = add_slots(&mut changes, MediaKind::Audio, more_audio);
+        let Some((offer, pending)) = changes.apply() else {
+            return;
+        };
+        tracing::debug!(more_video, more_audio, "offering more receiving slots");
+        sub.pending = Some(pending);
+        sub.adding = (added_video, added_audio);
+        let _ = self.events.send(SfuEvent::SubscribeOffer {
+            member,
+            sdp: offer.to_sdp_string(),
+            update: true,
+        });
+        self.drain(sub_key);
     }
 
     /// The feed for `member`'s `source`, if they publish it and may.
@@ -258,6 +317,30 @@ impl Engine {
                 audio,
             });
         }
+    }
+
+    /// How many (video, audio) tracks the others in `member`'s room publish.
+    pub(super) fn others_tracks(&self, member: MemberKey) -> (usize, usize) {
+        let (mut video, mut audio) = (0, 0);
+        let publishers = self
+            .rooms
+            .get(&member.room)
+            .map_or(&[][..], |r| &r.publishers[..]);
+        for key in publishers {
+            if let Some(Peer {
+                member: m,
+                role: Role::Publisher(p),
+                ..
+            }) = self.peers.get(key)
+            {
+                if m.participant != member.participant {
+                    let mics = p.tracks.iter().filter(|t| t.source == Source::Mic).count();
+                    audio += mics;
+                    video += p.tracks.len() - mics;
+                }
+            }
+        }
+        (video, audio)
     }
 
     pub(super) fn update_speakers(&mut self, room: i64, now: Instant) {
