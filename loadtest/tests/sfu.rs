@@ -95,23 +95,25 @@ async fn sfu_stats_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_holds_no_media_connection_until_someone_publishes() {
     let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
+    // The teacher opens the room on stage without sending anything.
+    let (teacher_cookie, _teacher) = server.host().await;
+    let ta_cookie = moderated_by_the_ta_too(&server, &teacher_cookie).await;
     let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
 
     let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
         .await
         .expect("student joins as viewer");
-    let sfu = sfu_stats_once(&server, |s| s.waiting == 1).await;
+    let sfu = sfu_stats_once(&server, |s| s.waiting == 2).await;
     assert_eq!(
         (sfu.waiting, sfu.peers),
-        (1, 0),
-        "the viewer waits without a connection: nothing is sent in the room"
+        (2, 0),
+        "teacher and viewer wait without a connection: nothing is sent in the room"
     );
     assert_eq!(count(&viewer.stats.subscribe_offers), 0);
 
-    let _teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, true))
+    let _ta = Bot::join(server.bot(&ta_cookie, Seat::Stage, true))
         .await
-        .expect("teacher joins the stage");
+        .expect("TA joins the stage");
     assert!(
         viewer
             .wait_until(PATIENCE, |s| count(&s.video_packets_in) > 30)
@@ -120,21 +122,19 @@ async fn a_viewer_holds_no_media_connection_until_someone_publishes() {
         viewer.stats
     );
     assert_eq!(count(&viewer.stats.subscribe_offers), 1);
-    let sfu = sfu_stats_once(&server, |s| s.peers == 2).await;
-    // The teacher alone on stage has nothing to receive either.
-    assert_eq!((sfu.waiting, sfu.peers), (1, 2), "{sfu:?}");
+    // The TA alone sends: it has nothing to receive and still waits.
+    let sfu = sfu_stats_once(&server, |s| s.waiting == 1).await;
+    assert_eq!(sfu.waiting, 1, "{sfu:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_viewers_slots_grow_with_the_stage_without_a_new_connection() {
-    let server = start_server().await;
-    let teacher_cookie = server.enable_room().await;
-    // The seeded TA (user 3) moderates the room too, so both go on stage directly.
+/// Makes the seeded TA (user 3) a room moderator beside the teacher, so both go on stage
+/// directly; returns the TA's session cookie.
+async fn moderated_by_the_ta_too(server: &common::LiveServer, teacher_cookie: &str) -> String {
     let (status, body) = server
         .call(
             reqwest::Method::PUT,
             &format!("/api/containers/{}/room", common::ROOM),
-            &teacher_cookie,
+            teacher_cookie,
             Some(serde_json::json!({
                 "enabled": true, "mode": "interactive",
                 "room_moderators": [{"kind": "user", "id": 3}],
@@ -143,7 +143,14 @@ async fn a_viewers_slots_grow_with_the_stage_without_a_new_connection() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let ta_cookie = sign_in(&server.base_url, "ta", "demo").await.unwrap();
+    sign_in(&server.base_url, "ta", "demo").await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewers_slots_grow_with_the_stage_without_a_new_connection() {
+    let server = start_server().await;
+    let teacher_cookie = server.enable_room().await;
+    let ta_cookie = moderated_by_the_ta_too(&server, &teacher_cookie).await;
     let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
 
     let _teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, true))

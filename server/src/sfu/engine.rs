@@ -72,10 +72,17 @@ struct RoomMedia {
     publishers: Vec<PeerKey>,
     subscribers: Vec<PeerKey>,
     speakers: Vec<room::ParticipantId>,
-    /// Members with nothing to receive yet (no one else publishes), and their video slots:
-    /// they hold no connection until the room's first track arrives, so a viewer who only
-    /// chats costs no media state.
-    waiting: Vec<(room::ParticipantId, usize)>,
+    /// Members with nothing to receive yet (no one else publishes): they hold no connection
+    /// until the room's first track arrives, so a viewer who only chats costs no media state.
+    waiting: Vec<Waiting>,
+}
+
+/// A member without a receiving connection yet, and what it will need.
+struct Waiting {
+    participant: room::ParticipantId,
+    video_limit: usize,
+    /// The videos it asked for meanwhile, kept for its connection.
+    tiles: Vec<protocol::Tile>,
 }
 
 impl RoomMedia {
@@ -118,6 +125,9 @@ struct Engine {
     recorders: HashMap<i64, crate::recording::RecordSink>,
     /// Datagrams to send, flushed in batches once per wake-up (or when it grows large).
     outbox: Outbox,
+    /// Rooms where tracks were added in this wake-up: their subscribers' slots grow once,
+    /// for all of a publisher's new tracks together.
+    rooms_with_new_tracks: Vec<i64>,
 }
 
 /// Queued datagrams that make a flush before the wake-up ends (a key frame to many viewers).
@@ -170,6 +180,7 @@ impl Engine {
             allocation: Vec::new(),
             wants: Vec::new(),
             dirty: Vec::new(),
+            rooms_with_new_tracks: Vec::new(),
             due: Vec::new(),
             recorders: HashMap::new(),
             outbox: Outbox::default(),
@@ -206,6 +217,9 @@ impl Engine {
             }
             self.flush();
             self.run_due_timeouts(Instant::now());
+            for room in std::mem::take(&mut self.rooms_with_new_tracks) {
+                self.grow_slots_in_room(room);
+            }
             self.outbox.flush(&self.socket);
         }
     }

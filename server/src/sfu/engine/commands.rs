@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use protocol::{PublishedTrack, Source};
+use protocol::{PublishedTrack, Source, Tile};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaAdded, MediaKind};
@@ -44,6 +44,12 @@ impl Engine {
                         sub.tiles = tiles;
                     }
                     self.assign_video(key);
+                } else if let Some(waiting) = self.rooms.get_mut(&member.room).and_then(|r| {
+                    r.waiting
+                        .iter_mut()
+                        .find(|w| w.participant == member.participant)
+                }) {
+                    waiting.tiles = tiles;
                 }
             }
             Command::SetMedia { member, media } => {
@@ -65,7 +71,7 @@ impl Engine {
             }
             Command::Leave { member } => {
                 if let Some(room) = self.rooms.get_mut(&member.room) {
-                    room.waiting.retain(|(p, _)| *p != member.participant);
+                    room.waiting.retain(|w| w.participant != member.participant);
                     if room.is_empty() {
                         self.rooms.remove(&member.room);
                     }
@@ -210,8 +216,6 @@ impl Engine {
         };
         let sdp = answer.to_sdp_string();
         self.drain(key);
-        // After the drain: all of the offer's tracks are known, so one offer adds their slots.
-        self.grow_slots_in_room(member.room);
         Ok(sdp)
     }
 
@@ -244,24 +248,46 @@ impl Engine {
             .tracks
             .push(TrackIn::new(added.mid, source, added.kind, simulcast));
         let member = *member;
+        if !self.rooms_with_new_tracks.contains(&member.room) {
+            self.rooms_with_new_tracks.push(member.room);
+        }
         self.subscribe_waiting(member);
         self.reassign_room(member.room);
     }
 
     /// Opens `member`'s receiving connection, or, while no one else in the room publishes,
     /// notes that it waits for the first track.
-    fn subscribe(&mut self, member: MemberKey, video_slots: usize) {
+    fn subscribe(&mut self, member: MemberKey, video_limit: usize) {
+        // The videos asked for so far carry over to the new connection.
+        let mut tiles = Vec::new();
         if let Some(old) = self.subscribers.get(&member).copied() {
+            if let Some(Peer {
+                role: Role::Subscriber(sub),
+                ..
+            }) = self.peers.get_mut(&old)
+            {
+                tiles = std::mem::take(&mut sub.tiles);
+            }
             self.remove_peer(old);
         }
         let (video, audio) = self.others_tracks(member);
         let room = self.rooms.entry(member.room).or_default();
-        room.waiting.retain(|(p, _)| *p != member.participant);
+        if let Some(at) = room
+            .waiting
+            .iter()
+            .position(|w| w.participant == member.participant)
+        {
+            tiles = room.waiting.swap_remove(at).tiles;
+        }
         if video + audio == 0 {
-            room.waiting.push((member.participant, video_slots));
+            room.waiting.push(Waiting {
+                participant: member.participant,
+                video_limit,
+                tiles,
+            });
             return;
         }
-        self.open_subscriber(member, video_slots);
+        self.open_subscriber(member, video_limit, tiles);
     }
 
     /// A track arrived from `publisher`: everyone else waiting in its room gets a connection.
@@ -271,21 +297,21 @@ impl Engine {
         };
         let (others, own): (Vec<_>, Vec<_>) = std::mem::take(&mut room.waiting)
             .into_iter()
-            .partition(|(p, _)| *p != publisher.participant);
+            .partition(|w| w.participant != publisher.participant);
         room.waiting = own;
-        for (participant, video_slots) in others {
+        for waiting in others {
             let member = MemberKey {
                 room: publisher.room,
-                participant,
+                participant: waiting.participant,
             };
-            self.open_subscriber(member, video_slots);
+            self.open_subscriber(member, waiting.video_limit, waiting.tiles);
         }
     }
 
     /// A receiving connection with as many slots as the room has others' tracks now (at least
     /// one of each kind); more are added by renegotiation when more are wanted
     /// ([`Engine::grow_slots`]), up to `video_limit` and [`AUDIO_SLOTS`].
-    fn open_subscriber(&mut self, member: MemberKey, video_limit: usize) {
+    fn open_subscriber(&mut self, member: MemberKey, video_limit: usize, tiles: Vec<Tile>) {
         let (video_tracks, audio_tracks) = self.others_tracks(member);
         let mut rtc = rtc_config()
             .enable_bwe(Some(INITIAL_ESTIMATE))
@@ -316,7 +342,7 @@ impl Engine {
             audio,
             adding: (Vec::new(), Vec::new()),
             video_limit,
-            tiles: Vec::new(),
+            tiles,
             estimate_bps: INITIAL_ESTIMATE.as_u64(),
             bwe_targets: (0, 0),
             pt_video: None,
