@@ -638,10 +638,10 @@ impl Client {
         self.send(&ClientMessage::Join { seat, media });
     }
 
-    /// Every offer comes from a new connection on the server (joining, or a restart after
-    /// media failed): answer it from a new one here too, in place of the old.
-    /// Answers the server's offer: on the connection we have when it only adds slots
-    /// (`update`), else on a new one replacing it.
+    /// Answers the server's offer. One that only adds slots (`update`) is answered on the
+    /// connection we have; any other comes from a new connection on the server (the first
+    /// track in the room, or a restart after media failed) and gets a new one here too, in
+    /// place of the old.
     fn answer_subscription(&self, sdp: String, update: bool) {
         let current = self.subscriber.borrow().clone().filter(|_| update);
         let pc = match current {

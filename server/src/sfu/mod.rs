@@ -4,10 +4,12 @@
 //!
 //! Each participant has up to two peer connections, laid out as LiveKit does: a *publisher*
 //! connection the browser offers (its microphone, camera with three simulcast layers, screen)
-//! and a *subscriber* connection the server offers with a fixed number of receiving slots
-//! (the room's visible-camera limit for video, [`AUDIO_SLOTS`] for audio). Slots are filled
-//! and refilled with other participants' tracks without renegotiation; each slot rewrites
-//! sequence numbers and timestamps so the browser sees one continuous stream.
+//! and a *subscriber* connection the server offers with receiving slots: as many as the others
+//! in the room publish tracks, added by renegotiation as more publish (up to the room's
+//! visible-camera limit for video, [`AUDIO_SLOTS`] for audio); none at all, not even the
+//! connection, while nobody else publishes. Slots are filled and refilled with other
+//! participants' tracks without renegotiation; each slot rewrites sequence numbers and
+//! timestamps so the browser sees one continuous stream.
 
 mod engine;
 mod layers;
