@@ -8,7 +8,7 @@ source scripts/env.sh
 
 fingerprint_file="$LEPTOS_SITE_ROOT/.build-fingerprint"
 fingerprint=$(
-  find Cargo.toml Cargo.lock .cargo domain room protocol store app frontend server style public -type f \
+  find Cargo.toml Cargo.lock domain room protocol store app frontend server style public -type f \
     -not -path '*/tests/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
 )
 pkg="$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR"
