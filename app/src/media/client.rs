@@ -183,6 +183,9 @@ impl Client {
                 ui.me.set(Some(you));
                 ui.participants.set(participants);
                 ui.phase.set(Phase::InRoom);
+                // A (re)join starts a new receiving connection on the server, offered once
+                // someone else sends: whatever this page still holds from before is dead.
+                self.drop_subscriber();
                 if ui.my_seat_untracked() == Some(Seat::Stage) {
                     self.rc().start_publishing();
                 }
