@@ -469,11 +469,7 @@ impl Driver {
             pc.set_local_description(answer)
                 .await
                 .map_err(media_error)?;
-            return pc
-                .local_description()
-                .await
-                .map(|d| d.sdp)
-                .ok_or_else(|| BotError::Media("no local description".into()));
+            return applied_sdp(pc.as_ref()).await;
         }
         if let Some(old) = self.subscriber.take() {
             let _ = old.close().await;
@@ -548,6 +544,11 @@ async fn local_sdp(
         .await
         .map_err(media_error)?;
     let _ = tokio::time::timeout(Duration::from_secs(2), gathered.notified()).await;
+    applied_sdp(pc).await
+}
+
+/// The local description in effect, candidates included.
+async fn applied_sdp(pc: &dyn PeerConnection) -> Result<String, BotError> {
     pc.local_description()
         .await
         .map(|d| d.sdp)

@@ -19,12 +19,8 @@ async fn a_viewer_receives_the_stage_and_new_viewers_trigger_a_keyframe() {
     let teacher_cookie = server.enable_room().await;
     let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
 
-    let teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, true))
-        .await
-        .expect("teacher joins the stage");
-    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
-        .await
-        .expect("student joins as viewer");
+    let teacher = server.join_with_media(&teacher_cookie, Seat::Stage).await;
+    let viewer = server.join_with_media(&student_cookie, Seat::Viewer).await;
     assert!(
         viewer
             .wait_until(PATIENCE, |s| count(&s.video_packets_in) > 90
@@ -49,9 +45,7 @@ async fn a_viewer_receives_the_stage_and_new_viewers_trigger_a_keyframe() {
 
     // Another viewer arrives: the SFU asks the publisher for a key frame (a PLI reaches it).
     let requests_before = count(&teacher.stats.keyframe_requests_in);
-    let late = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
-        .await
-        .expect("second viewer");
+    let late = server.join_with_media(&student_cookie, Seat::Viewer).await;
     assert!(
         teacher
             .wait_until(PATIENCE, |s| count(&s.keyframe_requests_in)
@@ -100,9 +94,7 @@ async fn a_viewer_holds_no_media_connection_until_someone_publishes() {
     let ta_cookie = moderated_by_the_ta_too(&server, &teacher_cookie).await;
     let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
 
-    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
-        .await
-        .expect("student joins as viewer");
+    let viewer = server.join_with_media(&student_cookie, Seat::Viewer).await;
     let sfu = sfu_stats_once(&server, |s| s.waiting == 2).await;
     assert_eq!(
         (sfu.waiting, sfu.peers),
@@ -111,9 +103,7 @@ async fn a_viewer_holds_no_media_connection_until_someone_publishes() {
     );
     assert_eq!(count(&viewer.stats.subscribe_offers), 0);
 
-    let _ta = Bot::join(server.bot(&ta_cookie, Seat::Stage, true))
-        .await
-        .expect("TA joins the stage");
+    let _ta = server.join_with_media(&ta_cookie, Seat::Stage).await;
     assert!(
         viewer
             .wait_until(PATIENCE, |s| count(&s.video_packets_in) > 30)
@@ -153,12 +143,8 @@ async fn a_viewers_slots_grow_with_the_stage_without_a_new_connection() {
     let ta_cookie = moderated_by_the_ta_too(&server, &teacher_cookie).await;
     let student_cookie = sign_in(&server.base_url, "student", "demo").await.unwrap();
 
-    let _teacher = Bot::join(server.bot(&teacher_cookie, Seat::Stage, true))
-        .await
-        .expect("teacher joins the stage");
-    let viewer = Bot::join(server.bot(&student_cookie, Seat::Viewer, true))
-        .await
-        .expect("student joins as viewer");
+    let _teacher = server.join_with_media(&teacher_cookie, Seat::Stage).await;
+    let viewer = server.join_with_media(&student_cookie, Seat::Viewer).await;
     assert!(
         viewer
             .wait_until(PATIENCE, |s| count(&s.video_tracks_in) == 1)
@@ -168,9 +154,7 @@ async fn a_viewers_slots_grow_with_the_stage_without_a_new_connection() {
     );
     assert_eq!(count(&viewer.stats.subscribe_offers), 1);
 
-    let _ta = Bot::join(server.bot(&ta_cookie, Seat::Stage, true))
-        .await
-        .expect("TA joins the stage");
+    let _ta = server.join_with_media(&ta_cookie, Seat::Stage).await;
     assert!(
         viewer
             .wait_until(PATIENCE, |s| count(&s.video_tracks_in) == 2)

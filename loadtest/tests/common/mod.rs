@@ -142,6 +142,13 @@ impl LiveServer {
         (cookie, bot)
     }
 
+    /// Joins `cookie`'s user in `seat` with media: publishing on stage, always receiving.
+    pub async fn join_with_media(&self, cookie: &str, seat: Seat) -> Bot {
+        Bot::join(self.bot(cookie, seat, true))
+            .await
+            .expect("joins with media")
+    }
+
     pub fn bot(&self, cookie: &str, seat: Seat, media: bool) -> BotConfig {
         BotConfig {
             base_url: self.base_url.clone(),
